@@ -1,0 +1,86 @@
+// Command eva fine-tunes Hugging Face causal language models with LoRA adapters initialised by
+// Explained Variance Adaptation (EVA). Run `eva help` for the subcommands.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand: its flags are declared in setup, and run receives the parsed flag set's
+// positional arguments.
+type command struct {
+	summary string
+	usage   string
+	setup   func(fs *flag.FlagSet) func(args []string) error
+}
+
+var commands = map[string]command{
+	"eval": evalCommand,
+	"info": infoCommand,
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run executes a command line and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fs := newFlagSet(args[1], c, stdout)
+				fs.Usage()
+				return 0
+			}
+		}
+		printHelp(stdout)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "eva: unknown command %q\n\n", args[0])
+		printHelp(stderr)
+		return 2
+	}
+	fs := newFlagSet(args[0], c, stderr)
+	runFn := c.setup(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := runFn(fs.Args()); err != nil {
+		fmt.Fprintf(stderr, "eva %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func newFlagSet(name string, c command, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("eva "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: eva %s %s\n\n%s\n\nflags:\n", name, c.usage, c.summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "eva: LoRA fine-tuning with Explained Variance Adaptation (EVA) for Hugging Face checkpoints")
+	fmt.Fprintln(w, "\nusage: eva <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, strings.SplitN(commands[n].summary, "\n", 2)[0])
+	}
+	fmt.Fprintln(w, "\nRun `eva <command> --help` for a command's flags.")
+}

@@ -1,0 +1,41 @@
+// Package model defines what every eva model offers (the Model interface), the causal-LM loss, and
+// helpers shared by the architectures in models/: rotary tables and weight loading with shape checks.
+package model
+
+import (
+	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/hf/config"
+	"github.com/eva-lora/eva/nn"
+	"github.com/eva-lora/eva/tensor"
+)
+
+// Param is one named parameter of a model with its gradient (nil unless requested).
+type Param struct {
+	// Name is the Hugging Face tensor name, e.g. "model.layers.0.self_attn.q_proj.weight".
+	Name string
+	// Value and Grad are in eva's layout (Linear weights [Out, In]).
+	Value, Grad *tensor.Tensor
+	// Transposed is true when the checkpoint stores this tensor as the transpose of Value (Conv1D).
+	Transposed bool
+}
+
+// Model is a causal language model with explicit forward and backward passes.
+type Model interface {
+	// Config is the normalised Hugging Face configuration.
+	Config() *config.Config
+	// Linears lists every Linear layer in module order (the order of the checkpoint's modules).
+	Linears() []*nn.Linear
+	// Params lists every parameter, in module order.
+	Params() []Param
+	// RequestGrads allocates gradients for every parameter (full fine-tuning, gradient checks).
+	RequestGrads()
+	// Forward runs the batch and returns logits [B·S, V], keeping the activations Backward needs.
+	Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error)
+	// Backward accumulates every requested gradient from dlogits [B·S, V] of the last Forward.
+	Backward(ctx *nn.Context, dlogits *tensor.Tensor)
+}
+
+// Context returns the pass context for a batch: the backend, the padding mask and the labels.
+func Context(be tensor.Backend, b *data.Batch) *nn.Context {
+	return &nn.Context{Backend: be, Rows: b.RowMask(), Labels: b.Labels}
+}

@@ -1,0 +1,72 @@
+package llama
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/eva-lora/eva/backend/cpu"
+	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/hf/config"
+	"github.com/eva-lora/eva/model"
+)
+
+// benchConfig is the ~20M-non-embedding-parameter Llama used to compare training throughput with
+// PyTorch (scripts/bench_torch.py uses the same shape): hidden 512, intermediate 1408, 6 layers,
+// 8 heads, vocabulary 32000, untied head.
+func benchConfig() *config.Config {
+	return &config.Config{
+		ModelType: "llama", VocabSize: 32000, HiddenSize: 512, IntermediateSize: 1408, NumLayers: 6,
+		NumHeads: 8, NumKVHeads: 8, HeadDim: 64, MaxPositions: 2048, NormEps: 1e-5, RopeTheta: 10000,
+		Activation: "silu",
+	}
+}
+
+// envInt reads a benchmark size override from the environment.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkForwardBackward measures full-gradient training-step throughput (forward, loss,
+// backward) in tokens/s. EVA_BENCH_BATCH and EVA_BENCH_SEQ override the batch shape (default 8×256).
+func BenchmarkForwardBackward(b *testing.B) {
+	cfg := benchConfig()
+	B, S := envInt("EVA_BENCH_BATCH", 8), envInt("EVA_BENCH_SEQ", 256)
+	be := cpu.New()
+	m, err := Load(cfg, &model.Loader{Backend: be, Init: model.NormalInit(1, 0.02), Origin: "random"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.RequestGrads()
+	rng := rand.New(rand.NewPCG(1, 1))
+	batch := &data.Batch{B: B, S: S, IDs: make([]int32, B*S), Lengths: make([]int32, B)}
+	for i := range batch.IDs {
+		batch.IDs[i] = int32(rng.IntN(cfg.VocabSize))
+	}
+	for i := range batch.Lengths {
+		batch.Lengths[i] = int32(S)
+	}
+	targets := batch.Targets()
+	step := func() {
+		ctx := model.Context(be, batch)
+		logits, err := m.Forward(ctx, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loss := model.CrossEntropy(be, logits, targets)
+		m.Backward(ctx, model.CrossEntropyGrad(be, logits, targets, loss.Tokens))
+	}
+	step() // allocate activation buffers
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.ReportMetric(float64(B*S*b.N)/b.Elapsed().Seconds(), "tokens/s")
+	b.ReportMetric(0, "ns/op")
+	fmt.Fprintf(os.Stderr, "blas: %s\n", be.BLAS())
+}

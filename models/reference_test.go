@@ -1,0 +1,157 @@
+package models
+
+import (
+	"encoding/binary"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eva-lora/eva/backend/cpu"
+	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/hf/safetensors"
+	"github.com/eva-lora/eva/model"
+)
+
+// The fixtures in testdata/models were made by transformers (scripts/make_model_fixtures.py): tiny
+// random checkpoints with the logits, loss and every parameter gradient PyTorch computed for a
+// right-padded batch of three sequences.
+const fixtures = "../testdata/models"
+
+type reference struct {
+	batch  *data.Batch
+	logits []float32
+	loss   float64
+	set    *safetensors.Set
+}
+
+func loadReference(t *testing.T, dir string) *reference {
+	t.Helper()
+	set, err := safetensors.OpenDir(filepath.Join(fixtures, dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	get := func(name string) []float32 {
+		v, err := set.Float32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	ints := func(name string) []int64 {
+		raw, ok := set.Bytes(name)
+		if info, _ := set.Info(name); !ok || info.DType != safetensors.Int64 {
+			t.Fatalf("reference %s: want an I64 tensor", name)
+		}
+		v := make([]int64, len(raw)/8)
+		for i := range v {
+			v[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+		}
+		return v
+	}
+	info, _ := set.Info("input_ids")
+	B, S := info.Shape[0], info.Shape[1]
+	ids, mask, labels := ints("input_ids"), ints("attention_mask"), ints("labels")
+	b := &data.Batch{B: B, S: S, IDs: make([]int32, B*S), Lengths: make([]int32, B), Labels: make([]int32, B*S)}
+	for i := range ids {
+		b.IDs[i], b.Labels[i] = int32(ids[i]), int32(labels[i])
+		if mask[i] != 0 {
+			b.Lengths[i/S]++
+		}
+	}
+	return &reference{batch: b, logits: get("logits"), loss: float64(get("loss")[0]), set: set}
+}
+
+// relErr is max|a − b| / max|b|.
+func relErr(a, b []float32) float64 {
+	var diff, scale float64
+	for i := range a {
+		diff = math.Max(diff, math.Abs(float64(a[i])-float64(b[i])))
+		scale = math.Max(scale, math.Abs(float64(b[i])))
+	}
+	return diff / scale
+}
+
+func transpose(v []float32, rows, cols int) []float32 {
+	out := make([]float32, len(v))
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			out[j*rows+i] = v[i*cols+j]
+		}
+	}
+	return out
+}
+
+func TestMatchesTransformers(t *testing.T) {
+	for _, dir := range []string{"llama", "qwen2", "gpt2"} {
+		t.Run(dir, func(t *testing.T) {
+			be := cpu.New()
+			ck, err := Open(filepath.Join(fixtures, dir), be)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := loadReference(t, dir)
+			ck.Model.RequestGrads()
+			logits, err := ck.Model.Forward(model.Context(be, ref.batch), ref.batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := relErr(be.ToHost(logits), ref.logits)
+			if e > 1e-5 {
+				t.Errorf("logits: relative error %.3g > 1e-5", e)
+			}
+			t.Logf("logits: relative error %.2g", e)
+			targets := ref.batch.Targets()
+			loss := model.CrossEntropy(be, logits, targets)
+			if d := math.Abs(loss.Mean() - ref.loss); d > 1e-5*ref.loss {
+				t.Errorf("loss %.7f, transformers %.7f", loss.Mean(), ref.loss)
+			}
+			ck.Model.Backward(model.Context(be, ref.batch), model.CrossEntropyGrad(be, logits, targets, loss.Tokens))
+			checked, worst := 0, 0.0
+			for _, p := range ck.Model.Params() {
+				want, err := ref.set.Float32("grad." + p.Name)
+				if err != nil {
+					t.Errorf("%s: no reference gradient: %v", p.Name, err)
+					continue
+				}
+				got := be.ToHost(p.Grad)
+				if p.Transposed {
+					got = transpose(got, p.Value.Dim(0), p.Value.Dim(1))
+				}
+				e := relErr(got, want)
+				if e > 2e-5 {
+					t.Errorf("grad %s: relative error %.3g > 2e-5", p.Name, e)
+				}
+				worst = math.Max(worst, e)
+				checked++
+			}
+			grads := 0
+			for _, n := range ref.set.Names() {
+				if strings.HasPrefix(n, "grad.") {
+					grads++
+				}
+			}
+			t.Logf("%d parameter gradients: worst relative error %.2g", checked, worst)
+			if checked != grads {
+				t.Errorf("checked %d gradients, transformers gave %d", checked, grads)
+			}
+		})
+	}
+}
+
+func TestShardedCheckpointGivesSameLogits(t *testing.T) {
+	be := cpu.New()
+	ck, err := Open(filepath.Join(fixtures, "llama-sharded"), be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := loadReference(t, "llama")
+	logits, err := ck.Model.Forward(model.Context(be, ref.batch), ref.batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr(be.ToHost(logits), ref.logits); e > 1e-5 {
+		t.Errorf("sharded logits: relative error %.3g", e)
+	}
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Time full-gradient training steps of a ~20M-parameter Llama in PyTorch on the CPU.
+
+Usage (pin the cores the same way as the Go binary under comparison):
+    taskset -c 0,1 python3 scripts/bench_torch.py --threads 2
+
+One step is forward (with HF's shifted cross-entropy loss) plus backward to every
+parameter, float32, random token ids. Gradients are zeroed in place between steps,
+outside the timed region. Prints one JSON object: sizes, per-step seconds, the
+median, tokens per second (batch*seq / median step) and the peak resident set size.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import time
+
+import torch
+import transformers
+from transformers import LlamaConfig, LlamaForCausalLM
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--seq", type=int, default=256)
+    p.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    p.add_argument("--steps", type=int, default=5, help="timed steps (median reported)")
+    p.add_argument("--hidden", type=int, default=512)
+    p.add_argument("--intermediate", type=int, default=1408)
+    p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--heads", type=int, default=8)
+    p.add_argument("--kv-heads", type=int, default=8)
+    p.add_argument("--vocab", type=int, default=32000)
+    p.add_argument("--attn", default="sdpa", choices=["sdpa", "eager"])
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    if min(args.threads, args.batch, args.seq, args.steps) < 1 or args.warmup < 0:
+        p.error("threads, batch, seq and steps must be >= 1; warmup >= 0")
+    return args
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def build(args):
+    config = LlamaConfig(
+        vocab_size=args.vocab,
+        hidden_size=args.hidden,
+        intermediate_size=args.intermediate,
+        num_hidden_layers=args.layers,
+        num_attention_heads=args.heads,
+        num_key_value_heads=args.kv_heads,
+        max_position_embeddings=max(2048, args.seq),
+        tie_word_embeddings=False,
+        use_cache=False,
+    )
+    try:
+        model = LlamaForCausalLM._from_config(config, attn_implementation=args.attn)
+    except TypeError:
+        config._attn_implementation = args.attn
+        model = LlamaForCausalLM(config)
+    return model.float().train()
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    torch.manual_seed(args.seed)
+
+    model = build(args)
+    total = sum(p.numel() for p in model.parameters())
+    embedding = model.get_input_embeddings().weight.numel() + model.get_output_embeddings().weight.numel()
+    ids = torch.randint(0, args.vocab, (args.batch, args.seq), generator=torch.Generator().manual_seed(args.seed))
+
+    def step():
+        model.zero_grad(set_to_none=False)
+        t0 = time.perf_counter()
+        out = model(input_ids=ids, labels=ids, use_cache=False)
+        out.loss.backward()
+        return time.perf_counter() - t0, out.loss.item()
+
+    for _ in range(args.warmup):
+        step()
+    times, losses = [], []
+    for _ in range(args.steps):
+        dt, loss = step()
+        times.append(dt)
+        losses.append(loss)
+    median = statistics.median(times)
+    tokens = args.batch * args.seq
+    result = {
+        "framework": "pytorch",
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "cpu": cpu_model(),
+        "affinity": sorted(os.sched_getaffinity(0)),
+        "threads": torch.get_num_threads(),
+        "attn_implementation": getattr(model.config, "_attn_implementation", args.attn),
+        "dtype": "float32",
+        "batch": args.batch,
+        "seq": args.seq,
+        "hidden": args.hidden,
+        "intermediate": args.intermediate,
+        "layers": args.layers,
+        "heads": args.heads,
+        "kv_heads": args.kv_heads,
+        "vocab": args.vocab,
+        "params_total": total,
+        "params_embedding_and_head": embedding,
+        "params_non_embedding": total - embedding,
+        "warmup_steps": args.warmup,
+        "step_seconds": [round(t, 4) for t in times],
+        "step_seconds_median": round(median, 4),
+        "tokens_per_second": round(tokens / median, 1),
+        "loss_first_last": [round(losses[0], 4), round(losses[-1], 4)],
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
