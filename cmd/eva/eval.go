@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/eva-lora/eva/backend/cpu"
 	"github.com/eva-lora/eva/data"
@@ -19,14 +18,14 @@ var evalCommand = command{
 		"{\"input_ids\": [...], \"labels\": [...]} (labels optional, -100 = ignored). Batches keep file\n" +
 		"order and are right-padded.",
 	usage: "--model DIR --data FILE.jsonl [flags]",
-	setup: func(fs *flag.FlagSet) func([]string) error {
+	setup: func(fs *flag.FlagSet) action {
 		modelDir := fs.String("model", "", "Hugging Face checkpoint `dir`ectory (config.json, *.safetensors, tokenizer.json)")
 		dataPath := fs.String("data", "", "JSONL `file` to evaluate on")
 		batchSize := fs.Int("batch-size", 8, "sequences per batch")
 		maxLen := fs.Int("max-length", 0, "truncate sequences to this many tokens (0 = no limit)")
 		padID := fs.Int("pad-id", -1, "token id used for padding (-1 = the tokenizer's pad, else EOS, else 0)")
 		dump := fs.String("dump-logits", "", "write logits [examples, max_len, vocab] and input_ids to this safetensors `file`")
-		return func(args []string) error {
+		return func(io streams, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("unexpected arguments %q", args)
 			}
@@ -41,11 +40,11 @@ var evalCommand = command{
 			if err != nil {
 				return err
 			}
-			r, err := evaluate(be, ck, *dataPath, *batchSize, *maxLen, *padID, *dump)
+			r, err := evaluate(io, be, ck, *dataPath, *batchSize, *maxLen, *padID, *dump)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("examples %d  tokens %d  loss %.6f  perplexity %.4f\n", r.examples, r.loss.Tokens, r.loss.Mean(), r.loss.Perplexity())
+			fmt.Fprintf(io.out, "examples %d  tokens %d  loss %.6f  perplexity %.4f\n", r.examples, r.loss.Tokens, r.loss.Mean(), r.loss.Perplexity())
 			return nil
 		}
 	},
@@ -57,7 +56,7 @@ type evalResult struct {
 }
 
 // evaluate reads the data, batches it and runs the model, optionally dumping logits.
-func evaluate(be tensor.Backend, ck *models.Checkpoint, path string, batchSize, maxLen, padID int, dump string) (evalResult, error) {
+func evaluate(io streams, be tensor.Backend, ck *models.Checkpoint, path string, batchSize, maxLen, padID int, dump string) (evalResult, error) {
 	var enc data.Encoder
 	if ck.Tokenizer != nil {
 		enc = ck.Tokenizer
@@ -92,7 +91,7 @@ func evaluate(be tensor.Backend, ck *models.Checkpoint, path string, batchSize, 
 		if err := d.Write(dump); err != nil {
 			return evalResult{}, err
 		}
-		fmt.Fprintf(os.Stderr, "wrote logits of %d examples to %s\n", len(exs), dump)
+		fmt.Fprintf(io.log, "wrote logits of %d examples to %s\n", len(exs), dump)
 	}
 	return evalResult{examples: len(exs), loss: loss}, nil
 }

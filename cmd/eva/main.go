@@ -12,12 +12,17 @@ import (
 	"strings"
 )
 
-// command is one subcommand: its flags are declared in setup, and run receives the parsed flag set's
-// positional arguments.
+// streams are where a command writes its results (out) and its progress and notes (log).
+type streams struct{ out, log io.Writer }
+
+// action runs a command with its positional arguments once its flags are parsed.
+type action func(io streams, args []string) error
+
+// command is one subcommand: setup declares its flags and returns what runs once they are parsed.
 type command struct {
 	summary string
 	usage   string
-	setup   func(fs *flag.FlagSet) func(args []string) error
+	setup   func(fs *flag.FlagSet) action
 }
 
 var commands = map[string]command{
@@ -33,6 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
 				fs := newFlagSet(args[1], c, stdout)
+				c.setup(fs)
 				fs.Usage()
 				return 0
 			}
@@ -54,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if err := runFn(fs.Args()); err != nil {
+	if err := runFn(streams{out: stdout, log: stderr}, fs.Args()); err != nil {
 		fmt.Fprintf(stderr, "eva %s: %v\n", args[0], err)
 		return 1
 	}
