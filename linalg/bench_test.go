@@ -1,0 +1,67 @@
+package linalg
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The benchmarks run each factorisation on both engines at the sizes EVA meets (hidden size 768,
+// calibration batches of 4096 rows, rank 16):
+//
+//	go test ./linalg -run '^$' -bench . -benchtime 3x
+func benchEngines(b *testing.B, run func(b *testing.B, e engine)) {
+	for _, e := range testEngines(b) {
+		b.Run(e.name(), func(b *testing.B) { run(b, e) })
+	}
+}
+
+func BenchmarkSVD4096x768(b *testing.B) {
+	a := gaussian(newRNG(70), 4096, 768)
+	benchEngines(b, func(b *testing.B, e engine) {
+		for b.Loop() {
+			if _, _, _, err := svdWith(e, a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkSymEig768(b *testing.B) {
+	x := gaussian(newRNG(71), 4096, 768)
+	cov := NewDense(768, 768)
+	gemmInto(gonumEngine{}, true, false, 768, 768, 4096, x, x, cov)
+	benchEngines(b, func(b *testing.B, e engine) {
+		for b.Loop() {
+			if _, _, err := symEigWith(e, cov); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkRandomizedSVD4096x768k16(b *testing.B) {
+	a := gaussian(newRNG(72), 4096, 768)
+	benchEngines(b, func(b *testing.B, e engine) {
+		for b.Loop() {
+			if _, _, _, err := randomizedSVDWith(e, a, 16, RandomizedOptions{Seed: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkQR covers both sides of narrowQR: 4096×32 (gonum's code on both engines) and 4096×256.
+func BenchmarkQR(b *testing.B) {
+	for _, n := range []int{32, 256} {
+		a := gaussian(newRNG(73), 4096, n)
+		b.Run(fmt.Sprintf("4096x%d", n), func(b *testing.B) {
+			benchEngines(b, func(b *testing.B, e engine) {
+				for b.Loop() {
+					if _, _, err := qrWith(e, a); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}

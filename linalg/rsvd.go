@@ -1,0 +1,111 @@
+package linalg
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// DefaultPowerIters is the number of power iterations RandomizedSVD runs when
+// RandomizedOptions.PowerIters is zero.
+const DefaultPowerIters = 4
+
+// pcgStream is the second PCG seed word; fixed so that Seed alone determines the test matrix.
+const pcgStream = 0x6576612d6c696e61 // "eva-lina"
+
+// RandomizedOptions tunes RandomizedSVD. The zero value selects the defaults.
+type RandomizedOptions struct {
+	// Columns is the width q ≥ k of the Gaussian test matrix; zero selects 2k (as PEFT's EVA does).
+	// It is capped at min(m, n).
+	Columns int
+	// PowerIters is the number of power iterations; zero selects DefaultPowerIters and a negative
+	// value runs none.
+	PowerIters int
+	// Seed seeds the PCG generator (math/rand/v2) that draws the test matrix: equal seeds give
+	// equal results on the same backend.
+	Seed uint64
+}
+
+// RandomizedSVD returns the k leading singular triplets of the m×n matrix A: u is m×k, s holds k
+// values in descending order and vt is k×n, as the first k columns of SVD's U, entries of s and rows
+// of Vᵀ would be (up to signs, and approximately: the error shrinks with the spectral decay of A and
+// with the number of power iterations).
+//
+// It follows Halko, Martinsson and Tropp (2011): Y = A·Ω for a Gaussian n×q test matrix Ω, then
+// power iterations Y ← A·(Aᵀ·Y) with the basis re-orthonormalised by QR after every product with
+// A and with Aᵀ, then the exact SVD of the small q×n projection QᵀA. When k ≥ min(m, n) it returns
+// the exact SVD, which has min(m, n) triplets.
+func RandomizedSVD(a *Dense, k int, opts RandomizedOptions) (u *Dense, s []float64, vt *Dense, err error) {
+	return randomizedSVDWith(current(), a, k, opts)
+}
+
+func randomizedSVDWith(e engine, a *Dense, k int, opts RandomizedOptions) (u *Dense, s []float64, vt *Dense, err error) {
+	if err := checkMatrix("RandomizedSVD input", a); err != nil {
+		return nil, nil, nil, err
+	}
+	if k <= 0 {
+		return nil, nil, nil, fmt.Errorf("RandomizedSVD: rank k = %d, want k ≥ 1: %w", k, ErrArgument)
+	}
+	m, n := a.Rows, a.Cols
+	if k >= min(m, n) {
+		return svdChecked(e, a)
+	}
+	q := opts.Columns
+	if q == 0 {
+		q = 2 * k
+	}
+	if q < k {
+		return nil, nil, nil, fmt.Errorf("RandomizedSVD: %d test columns for rank %d, want at least k: %w", q, k, ErrArgument)
+	}
+	q = min(q, m, n)
+	iters := opts.PowerIters
+	if iters == 0 {
+		iters = DefaultPowerIters
+	}
+
+	basis, err := rangeBasis(e, a, q, max(iters, 0), opts.Seed)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("RandomizedSVD of %d×%d matrix: %w", m, n, err)
+	}
+	// A ≈ Q·(QᵀA) and QᵀA = Ub·Σ·Vᵀ, so the leading left singular vectors of A are Q·Ub[:, :k].
+	projected := NewDense(q, n)
+	gemmInto(e, true, false, q, n, m, basis, a, projected)
+	ub, sigma, vtb, err := svdChecked(e, projected)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("RandomizedSVD of %d×%d matrix: %w", m, n, err)
+	}
+	ubk := NewDense(q, k)
+	for i := range q {
+		copy(ubk.Row(i), ub.Row(i)[:k])
+	}
+	u = NewDense(m, k)
+	gemmInto(e, false, false, m, k, q, basis, ubk, u)
+	vt = &Dense{Rows: k, Cols: n, Data: vtb.Data[: k*n : k*n]}
+	return u, sigma[:k:k], vt, nil
+}
+
+// rangeBasis returns an m×q matrix with orthonormal columns approximately spanning A's leading
+// q-dimensional left singular subspace, after iters power iterations.
+func rangeBasis(e engine, a *Dense, q, iters int, seed uint64) (*Dense, error) {
+	m, n := a.Rows, a.Cols
+	omega := NewDense(n, q)
+	rng := rand.New(rand.NewPCG(seed, pcgStream))
+	for i := range omega.Data {
+		omega.Data[i] = rng.NormFloat64()
+	}
+	y, z, r := NewDense(m, q), NewDense(n, q), NewDense(q, q)
+	gemmInto(e, false, false, m, q, n, a, omega, y)
+	if err := qrInPlace(e, y, r); err != nil {
+		return nil, err
+	}
+	for range iters {
+		gemmInto(e, true, false, n, q, m, a, y, z)
+		if err := qrInPlace(e, z, r); err != nil {
+			return nil, err
+		}
+		gemmInto(e, false, false, m, q, n, a, z, y)
+		if err := qrInPlace(e, y, r); err != nil {
+			return nil, err
+		}
+	}
+	return y, nil
+}
