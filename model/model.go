@@ -25,6 +25,10 @@ type Model interface {
 	Config() *config.Config
 	// Linears lists every Linear layer in module order (the order of the checkpoint's modules).
 	Linears() []*nn.Linear
+	// SharedInputs maps each Linear layer that reads exactly the same input as an earlier one (in
+	// module order) to the first layer of its group, e.g. k_proj and v_proj to q_proj. It comes from
+	// the architecture, so EVA computes one PCA per group.
+	SharedInputs() map[string]string
 	// Params lists every parameter, in module order.
 	Params() []Param
 	// RequestGrads allocates gradients for every parameter (full fine-tuning, gradient checks).

@@ -139,6 +139,10 @@ func (m *Model) Linears() []*nn.Linear {
 	return append(ls, m.Head)
 }
 
+// SharedInputs is empty: GPT-2 fuses q, k and v into one layer, c_attn, and no two Linear layers
+// read the same input.
+func (m *Model) SharedInputs() map[string]string { return map[string]string{} }
+
 // Params lists every parameter with its Hugging Face name (with the "transformer." prefix).
 func (m *Model) Params() []model.Param {
 	ps := []model.Param{

@@ -131,6 +131,16 @@ func (m *Model) Linears() []*nn.Linear {
 	return append(ls, m.Head)
 }
 
+// SharedInputs maps k_proj and v_proj to q_proj (all read the attention norm's output) and up_proj
+// to gate_proj (both read the MLP norm's output).
+func (m *Model) SharedInputs() map[string]string {
+	s := map[string]string{}
+	for _, l := range m.Layers {
+		s[l.K.Name], s[l.V.Name], s[l.Up.Name] = l.Q.Name, l.Q.Name, l.Gate.Name
+	}
+	return s
+}
+
 // Params lists every parameter with its Hugging Face name.
 func (m *Model) Params() []model.Param {
 	ps := []model.Param{{Name: "model.embed_tokens.weight", Value: m.Embed.Table, Grad: m.Embed.Grad}}
