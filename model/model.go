@@ -34,6 +34,7 @@ type Model interface {
 	// RequestGrads allocates gradients for every parameter (full fine-tuning, gradient checks).
 	RequestGrads()
 	// Forward runs the batch and returns logits [B·S, V], keeping the activations Backward needs.
+	// With ctx.Blocks > 0 it stops after that many blocks and returns nil logits.
 	Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error)
 	// Backward accumulates every requested gradient from dlogits [B·S, V] of the last Forward.
 	Backward(ctx *nn.Context, dlogits *tensor.Tensor)

@@ -28,6 +28,9 @@ type Capture interface {
 type Linear struct {
 	// Name is the Hugging Face module path, e.g. "model.layers.3.self_attn.q_proj".
 	Name string
+	// Block is the index of the transformer block holding the layer, or -1 outside the blocks
+	// (the output head).
+	Block int
 	// In and Out are the input and output feature counts.
 	In, Out int
 	// W is the weight [Out, In]; B is the bias [Out] or nil.
@@ -47,7 +50,7 @@ func NewLinear(name string, w, b *tensor.Tensor) (*Linear, error) {
 	if w.Rank() != 2 {
 		return nil, fmt.Errorf("%s: weight has shape %v, want 2 dimensions", name, w.Shape())
 	}
-	l := &Linear{Name: name, Out: w.Dim(0), In: w.Dim(1), W: w, B: b}
+	l := &Linear{Name: name, Block: -1, Out: w.Dim(0), In: w.Dim(1), W: w, B: b}
 	if b != nil && (b.Rank() != 1 || b.Dim(0) != l.Out) {
 		return nil, fmt.Errorf("%s: bias has shape %v, want [%d]", name, b.Shape(), l.Out)
 	}

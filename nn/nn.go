@@ -19,4 +19,7 @@ type Context struct {
 	// Labels holds, for each row, the label of that token in Hugging Face's convention (-100 =
 	// ignored), or is nil when the batch has no labels. Capture hooks may use it as a token mask.
 	Labels []int32
+	// Blocks, when positive, stops a model's forward pass after that many transformer blocks: no
+	// logits are computed (calibration needs only the inputs of layers in those blocks).
+	Blocks int
 }

@@ -118,12 +118,15 @@ func Load(cfg *config.Config, ld *model.Loader) (*Model, error) {
 		if l.Proj, err = conv(p+"mlp.c_proj", D, F); err != nil {
 			return nil, err
 		}
+		for _, lin := range []*nn.Linear{l.Attn, l.AttnProj, l.FC, l.Proj} {
+			lin.Block = i
+		}
 		m.Layers = append(m.Layers, l)
 	}
 	if m.LNF, err = norm("ln_f"); err != nil {
 		return nil, err
 	}
-	m.Head = &nn.Linear{Name: "lm_head", In: D, Out: V, W: wte}
+	m.Head = &nn.Linear{Name: "lm_head", Block: -1, In: D, Out: V, W: wte}
 	return m, nil
 }
 

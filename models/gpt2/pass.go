@@ -70,6 +70,9 @@ func (m *Model) Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error) 
 	m.WPE.Forward(ctx, a.pos, a.tmp)
 	be.Add(a.stream[0], a.stream[0], a.tmp)
 	for i, l := range m.Layers {
+		if ctx.Blocks > 0 && i == ctx.Blocks {
+			return nil, nil
+		}
 		m.layerForward(ctx, l, &a.layers[i], a, a.stream[i], a.stream[i+1])
 	}
 	m.LNF.Forward(ctx, a.stream[len(m.Layers)], a.hf, a.meanf, a.rstdf)

@@ -105,13 +105,16 @@ func Load(cfg *config.Config, ld *model.Loader) (*Model, error) {
 		if l.MLPNorm, err = norm(p + "post_attention_layernorm"); err != nil {
 			return nil, err
 		}
+		for _, lin := range []*nn.Linear{l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down} {
+			lin.Block = i
+		}
 		m.Layers = append(m.Layers, l)
 	}
 	if m.Norm, err = norm("model.norm"); err != nil {
 		return nil, err
 	}
 	if m.tied {
-		m.Head = &nn.Linear{Name: "lm_head", In: D, Out: V, W: table}
+		m.Head = &nn.Linear{Name: "lm_head", Block: -1, In: D, Out: V, W: table}
 	} else if m.Head, err = linear("lm_head", V, D, false); err != nil {
 		return nil, err
 	}

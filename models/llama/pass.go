@@ -75,6 +75,9 @@ func (m *Model) Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error) 
 	a.batch = b
 	m.Embed.Forward(ctx, b.IDs, a.stream[0])
 	for i, l := range m.Layers {
+		if ctx.Blocks > 0 && i == ctx.Blocks {
+			return nil, nil
+		}
 		m.layerForward(ctx, l, &a.layers[i], a, a.stream[i], a.stream[i+1])
 	}
 	m.Norm.Forward(ctx, a.stream[len(m.Layers)], a.hf, a.rstdf)
