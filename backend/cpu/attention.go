@@ -1,0 +1,178 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/eva-lora/eva/tensor"
+)
+
+// attnDims holds the sizes of one attention call and the strided layout of a head's matrices:
+// q[b, :, h, :] is an S×Dh matrix starting at qHead(b, h) with leading dimension H·Dh, and likewise
+// k and v with KV·Dh; probs[b, h] is a contiguous S×S block.
+type attnDims struct {
+	b, s, h, kv, dh int
+	group           int // query heads per key/value head, H/KV
+	lengths         []int32
+}
+
+func (a attnDims) ldq() int               { return a.h * a.dh }
+func (a attnDims) ldk() int               { return a.kv * a.dh }
+func (a attnDims) qHead(b, h int) int     { return b*a.s*a.ldq() + h*a.dh }
+func (a attnDims) kHead(b, kvh int) int   { return b*a.s*a.ldk() + kvh*a.dh }
+func (a attnDims) probsHead(b, h int) int { return (b*a.h + h) * a.s * a.s }
+
+// length is the number of valid keys of batch row b (right padding).
+func (a attnDims) length(b int) int {
+	if a.lengths == nil {
+		return a.s
+	}
+	return int(a.lengths[b])
+}
+
+// visible is the number of keys query i of a row with length l sees: j ≤ i and j < l.
+func visible(i, l int) int { return min(i+1, l) }
+
+// attentionShapes validates q, out-like tensors [B, S, H, Dh], k, v [B, S, KV, Dh], probs [B, H, S, S]
+// and lengths, and returns the dimensions.
+func attentionShapes(op string, q, k, v, probs *tensor.Tensor, lengths []int32) attnDims {
+	qs := mustRank(op, "q", q, 4)
+	ks := mustRank(op, "k", k, 4)
+	a := attnDims{b: qs[0], s: qs[1], h: qs[2], dh: qs[3], kv: ks[2], lengths: lengths}
+	if a.kv == 0 || a.h%a.kv != 0 {
+		panic(fmt.Sprintf("cpu: %s: %d query heads are not a multiple of %d key/value heads", op, a.h, a.kv))
+	}
+	a.group = a.h / a.kv
+	mustShape(op, "k", k, a.b, a.s, a.kv, a.dh)
+	mustShape(op, "v", v, a.b, a.s, a.kv, a.dh)
+	mustShape(op, "probs", probs, a.b, a.h, a.s, a.s)
+	if lengths != nil {
+		if len(lengths) != a.b {
+			panic(fmt.Sprintf("cpu: %s: %d lengths for batch %d", op, len(lengths), a.b))
+		}
+		for i, l := range lengths {
+			if l < 0 || int(l) > a.s {
+				panic(fmt.Sprintf("cpu: %s: lengths[%d] = %d outside [0, %d]", op, i, l, a.s))
+			}
+		}
+	}
+	return a
+}
+
+// headCost is the rough work of one head's matrix products, for parallelFor.
+func (a attnDims) headCost() int { return 4 * a.s * a.s * a.dh }
+
+// attnBlock is the number of query rows processed together. Query rows [r0, r1) see at most the
+// first r1 keys, so working in row blocks skips the fully masked upper-right part of the score
+// matrix (about half of it for long sequences) while each product stays large enough for BLAS. It is
+// a variable so tests can cover several blocks with short sequences.
+var attnBlock = 64
+
+// forBlocks calls body for each block of query rows [r0, r1) with kb = min(r1, l), the number of
+// keys any of those rows can see; it does nothing when l = 0.
+func (a attnDims) forBlocks(l int, body func(r0, r1, kb int)) {
+	if l == 0 {
+		return
+	}
+	for r0 := 0; r0 < a.s; r0 += attnBlock {
+		r1 := min(r0+attnBlock, a.s)
+		body(r0, r1, min(r1, l))
+	}
+}
+
+// AttentionForward computes causal multi-head attention with grouped key/value heads: for each batch
+// row b and query head h, probs[b, h] = softmax(scale·q·kᵀ) under the mask (query i sees key j iff
+// j ≤ i and j < lengths[b]; masked weights are 0) and out[b, :, h, :] = probs[b, h]·v. Query head h
+// reads key/value head h/(H/KV). A row of length 0 gives zero probs and output.
+func (be *Backend) AttentionForward(out, probs, q, k, v *tensor.Tensor, lengths []int32, scale float32) {
+	a := attentionShapes("AttentionForward", q, k, v, probs, lengths)
+	mustShape("AttentionForward", "out", out, q.Shape()...)
+	o, ps, qs, ks, vs := Data(out), Data(probs), Data(q), Data(k), Data(v)
+	ldq, ldk, s := a.ldq(), a.ldk(), a.s
+	be.forHeads(a.b*a.h, a.headCost(), func(lo, hi int) {
+		for task := lo; task < hi; task++ {
+			b, h := task/a.h, task%a.h
+			l := a.length(b)
+			qo, ko, po := a.qHead(b, h), a.kHead(b, h/a.group), a.probsHead(b, h)
+			p := ps[po : po+s*s]
+			if l == 0 {
+				clear(p)
+				scaleMatrix(o[qo:], s, a.dh, ldq, 0)
+				continue
+			}
+			a.forBlocks(l, func(r0, r1, kb int) {
+				pb := p[r0*s:]
+				be.sgemm(false, true, r1-r0, kb, a.dh, scale, qs[qo+r0*ldq:], ldq, ks[ko:], ldk, 0, pb, s)
+				for i := r0; i < r1; i++ {
+					row := p[i*s : (i+1)*s]
+					softmaxInPlace(row[:visible(i, l)])
+					clear(row[visible(i, l):])
+				}
+				be.sgemm(false, false, r1-r0, a.dh, kb, 1, pb, s, vs[ko:], ldk, 0, o[qo+r0*ldq:], ldq)
+			})
+		}
+	})
+}
+
+// softmaxInPlace replaces row by its softmax, subtracting the maximum first; row is not empty.
+func softmaxInPlace(row []float32) {
+	m := rowMax(row)
+	var s float32
+	for j, x := range row {
+		e := float32(fastExp(float64(x - m)))
+		row[j] = e
+		s += e
+	}
+	inv := 1 / s
+	for j := range row {
+		row[j] *= inv
+	}
+}
+
+// AttentionBackward accumulates dq, dk and dv given the forward's inputs and probs P. With
+// dP = dout·vᵀ and dS = P ⊙ (dP − rowsum(P ⊙ dP)): dq += scale·dS·k, dk += scale·dSᵀ·q and
+// dv += Pᵀ·dout, summed over the query heads that share a key/value head. Work is split over
+// (batch row, key/value head) so that each dk, dv block has a single writer.
+func (be *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, probs *tensor.Tensor, lengths []int32, scale float32) {
+	a := attentionShapes("AttentionBackward", q, k, v, probs, lengths)
+	mustShape("AttentionBackward", "dout", dout, q.Shape()...)
+	mustShape("AttentionBackward", "dq", dq, q.Shape()...)
+	mustShape("AttentionBackward", "dk", dk, k.Shape()...)
+	mustShape("AttentionBackward", "dv", dv, v.Shape()...)
+	dqs, dks, dvs, gs := Data(dq), Data(dk), Data(dv), Data(dout)
+	qs, ks, vs, ps := Data(q), Data(k), Data(v), Data(probs)
+	ldq, ldk, s := a.ldq(), a.ldk(), a.s
+	be.forHeads(a.b*a.kv, 2*a.group*a.headCost(), func(lo, hi int) {
+		ds := make([]float32, attnBlock*s) // dP, then dS, of one row block; row stride kb
+		for task := lo; task < hi; task++ {
+			b, kvh := task/a.kv, task%a.kv
+			l, ko := a.length(b), a.kHead(b, kvh)
+			for h := kvh * a.group; h < (kvh+1)*a.group; h++ {
+				qo, po := a.qHead(b, h), a.probsHead(b, h)
+				a.forBlocks(l, func(r0, r1, kb int) {
+					pb, qb, gb := ps[po+r0*s:], qs[qo+r0*ldq:], gs[qo+r0*ldq:]
+					be.sgemm(false, true, r1-r0, kb, a.dh, 1, gb, ldq, vs[ko:], ldk, 0, ds, kb)
+					for i := r0; i < r1; i++ {
+						n, row := visible(i, l), ds[(i-r0)*kb:(i-r0+1)*kb]
+						softmaxBackwardInPlace(row[:n], pb[(i-r0)*s:(i-r0)*s+n])
+						clear(row[n:])
+					}
+					be.sgemm(false, false, r1-r0, a.dh, kb, scale, ds, kb, ks[ko:], ldk, 1, dqs[qo+r0*ldq:], ldq)
+					be.sgemm(true, false, kb, a.dh, r1-r0, scale, ds, kb, qb, ldq, 1, dks[ko:], ldk)
+					be.sgemm(true, false, kb, a.dh, r1-r0, 1, pb, s, gb, ldq, 1, dvs[ko:], ldk)
+				})
+			}
+		}
+	})
+}
+
+// softmaxBackwardInPlace turns dp, the gradient with respect to softmax outputs p of one row, into
+// the gradient with respect to its inputs: dp[j] = p[j]·(dp[j] − Σₖ p[k]·dp[k]).
+func softmaxBackwardInPlace(dp, p []float32) {
+	var dot float64
+	for j, g := range dp {
+		dot += float64(g) * float64(p[j])
+	}
+	for j, g := range dp {
+		dp[j] = float32(float64(p[j]) * (float64(g) - dot))
+	}
+}

@@ -1,0 +1,109 @@
+// Package cpu is eva's CPU implementation of tensor.Backend.
+//
+// Conventions: every tensor is dense, row-major (C order) float32. Storage is a Buffer, a plain
+// []float32 owned by the tensors that view it; the Go garbage collector frees it. Wrap adopts a
+// caller's slice without copying (weights read from disk), FromHost copies. Data exposes a view's
+// elements to the backend's own users (tests, activation capture): writes through it are visible to
+// every view of the same storage.
+//
+// GEMM runs through OpenBLAS's cblas_sgemm, loaded at run time without cgo (internal/openblas); when
+// the library is absent or EVA_OPENBLAS=none, a pure-Go gonum fallback runs instead, with a warning
+// printed once. Every other kernel is written here and runs in parallel over rows on
+// runtime.GOMAXPROCS goroutines once the work is large enough to pay for them. Attention issues
+// its per-head products from parallel goroutines; meanwhile it sets OpenBLAS's process-wide thread
+// count to 1 (OpenBLAS threads and goroutines competing for the cores cost a factor of about 5) and
+// restores it afterwards. For the same reason, callers should not run large Gemm calls from several
+// goroutines at once.
+//
+// Kernel semantics (overwrite versus accumulate, masking, RoPE convention) are those documented on
+// tensor.Backend. Shape mismatches panic: they are programming errors, never user input.
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/eva-lora/eva/tensor"
+)
+
+// Buffer is the CPU backend's storage: a slice of float32 elements.
+type Buffer []float32
+
+// Len is the number of float32 elements in the buffer.
+func (b Buffer) Len() int { return len(b) }
+
+// Backend runs eva's kernels on the CPU. The zero value is not ready; use New. A Backend holds no
+// mutable state, so one value may serve any number of goroutines.
+type Backend struct {
+	gemm    sgemmFunc
+	blas    string
+	threads *blasThreads // OpenBLAS's thread-count control; nil for the pure-Go GEMM
+}
+
+var _ tensor.Backend = (*Backend)(nil)
+
+// New returns a CPU backend whose GEMM uses OpenBLAS when it loads and pure Go otherwise.
+func New() *Backend {
+	fn, desc, threads := defaultSgemm()
+	return &Backend{gemm: fn, blas: desc, threads: threads}
+}
+
+// Name returns "cpu".
+func (be *Backend) Name() string { return "cpu" }
+
+// BLAS describes the GEMM implementation in use, e.g. "openblas (/usr/lib/.../libopenblas.so.0)"
+// or "gonum (pure Go)".
+func (be *Backend) BLAS() string { return be.blas }
+
+// Data returns the elements of t's view as a slice of its storage (no copy). It panics when t's
+// storage does not belong to a CPU backend.
+func Data(t *tensor.Tensor) []float32 {
+	buf, ok := t.Storage().(Buffer)
+	if !ok {
+		panic(fmt.Sprintf("cpu: %v has storage %T, not a cpu.Buffer", t, t.Storage()))
+	}
+	lo, hi := t.Offset(), t.Offset()+t.Len()
+	return buf[lo:hi:hi]
+}
+
+// Wrap returns a tensor of the given shape whose storage is data itself (no copy); data must have
+// exactly Numel(shape) elements. The caller must not resize data afterwards.
+func (be *Backend) Wrap(data []float32, shape ...int) *tensor.Tensor {
+	if n := tensor.Numel(shape); n != len(data) {
+		panic(fmt.Sprintf("cpu: Wrap of %d elements as shape %v (%d elements)", len(data), shape, n))
+	}
+	return tensor.New(be, Buffer(data), 0, shape...)
+}
+
+// Zeros allocates a zero-filled tensor.
+func (be *Backend) Zeros(shape ...int) *tensor.Tensor {
+	return tensor.New(be, make(Buffer, tensor.Numel(shape)), 0, shape...)
+}
+
+// FromHost allocates a tensor holding a copy of data, which must have Numel(shape) elements.
+func (be *Backend) FromHost(data []float32, shape ...int) *tensor.Tensor {
+	return be.Wrap(append([]float32(nil), data...), shape...)
+}
+
+// ToHost returns a copy of t's elements.
+func (be *Backend) ToHost(t *tensor.Tensor) []float32 {
+	return append([]float32(nil), Data(t)...)
+}
+
+// Copy copies src into dst; both must have the same number of elements (shapes may differ).
+func (be *Backend) Copy(dst, src *tensor.Tensor) {
+	if dst.Len() != src.Len() {
+		panic(fmt.Sprintf("cpu: Copy of %v into %v: element counts differ", src, dst))
+	}
+	copy(Data(dst), Data(src))
+}
+
+// Fill sets every element of t to v.
+func (be *Backend) Fill(t *tensor.Tensor, v float32) {
+	d := Data(t)
+	parallelFor(len(d), 1, func(lo, hi int) {
+		s := d[lo:hi]
+		for i := range s {
+			s[i] = v
+		}
+	})
+}

@@ -1,0 +1,164 @@
+package cpu
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/eva-lora/eva/tensor"
+)
+
+// gemmShape is one benchmarked product: c [M, N] = op(a)·op(b) with inner dimension K.
+type gemmShape struct {
+	m, k, n        int
+	transA, transB bool
+}
+
+func (s gemmShape) String() string {
+	op := func(t bool) string {
+		if t {
+			return "T"
+		}
+		return "N"
+	}
+	return fmt.Sprintf("%dx%dx%d_%s%s", s.m, s.k, s.n, op(s.transA), op(s.transB))
+}
+
+func benchGemm(b *testing.B, be *Backend, s gemmShape) {
+	rng := newRand(90)
+	a := be.FromHost(randSlice(rng, s.m*s.k, 1), s.m, s.k)
+	if s.transA {
+		a = a.Reshape(s.k, s.m)
+	}
+	w := be.FromHost(randSlice(rng, s.k*s.n, 1), s.k, s.n)
+	if s.transB {
+		w = w.Reshape(s.n, s.k)
+	}
+	c := be.Zeros(s.m, s.n)
+	for b.Loop() {
+		be.Gemm(s.transA, s.transB, 1, a, w, 0, c)
+	}
+	b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkGemm measures the default GEMM at a cube and at the shapes of a small transformer's
+// linear layers (2048 tokens, hidden 512, MLP 1408, vocabulary 32000). Names read MxKxN_op(a)op(b):
+// a layer's forward is y = x·Wᵀ (NT, W stored [out, in]), its backward dx = dy·W (NN) and
+// dW = dyᵀ·x (TN).
+func BenchmarkGemm(b *testing.B) {
+	be := New()
+	b.Logf("GEMM: %s", be.BLAS())
+	for _, s := range []gemmShape{
+		{1024, 1024, 1024, false, false},
+		{2048, 512, 512, false, true},
+		{2048, 512, 1408, false, true},
+		{2048, 1408, 512, false, true},
+		{2048, 512, 32000, false, true},
+		{2048, 1408, 512, false, false},
+		{1408, 2048, 512, true, false},
+	} {
+		b.Run(s.String(), func(b *testing.B) { benchGemm(b, be, s) })
+	}
+}
+
+// BenchmarkGemmPureGo measures the gonum fallback at 1024³ for comparison.
+func BenchmarkGemmPureGo(b *testing.B) {
+	benchGemm(b, &Backend{gemm: sgemmGo, blas: "gonum"}, gemmShape{1024, 1024, 1024, false, false})
+}
+
+// BenchmarkAttention runs forward and backward for B=8, S=256, H=8, Dh=64 with and without
+// grouped key/value heads. GFLOP/s counts the six S×S×Dh products of forward plus backward without
+// the causal saving.
+func BenchmarkAttention(b *testing.B) {
+	const bs, s, h, dh = 8, 256, 8, 64
+	for _, kv := range []int{8, 2} {
+		b.Run(fmt.Sprintf("B%d_S%d_H%d_KV%d_Dh%d", bs, s, h, kv, dh), func(b *testing.B) {
+			be := New()
+			rng := newRand(91)
+			q := be.FromHost(randSlice(rng, bs*s*h*dh, 1), bs, s, h, dh)
+			k := be.FromHost(randSlice(rng, bs*s*kv*dh, 1), bs, s, kv, dh)
+			v := be.FromHost(randSlice(rng, bs*s*kv*dh, 1), bs, s, kv, dh)
+			out, dout, dq := be.Zeros(bs, s, h, dh), be.FromHost(randSlice(rng, bs*s*h*dh, 1), bs, s, h, dh), be.Zeros(bs, s, h, dh)
+			dk, dv, probs := be.Zeros(bs, s, kv, dh), be.Zeros(bs, s, kv, dh), be.Zeros(bs, h, s, s)
+			lengths := make([]int32, bs)
+			for i := range lengths {
+				lengths[i] = int32(s - 16*i) // uneven padding, as in real batches
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				be.AttentionForward(out, probs, q, k, v, lengths, 0.125)
+				be.AttentionBackward(dq, dk, dv, dout, q, k, v, probs, lengths, 0.125)
+			}
+			flops := 6 * 2 * float64(bs*h*s*s*dh)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkRMSNorm measures forward and backward on the activations of B=8, S=256, D=512.
+func BenchmarkRMSNorm(b *testing.B) {
+	const n, d = 8 * 256, 8 * 64
+	be := New()
+	rng := newRand(92)
+	x, w := be.FromHost(randSlice(rng, n*d, 1), n, d), be.FromHost(randSlice(rng, d, 1), d)
+	out, rstd, dx, dw := be.Zeros(n, d), be.Zeros(n), be.Zeros(n, d), be.Zeros(d)
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			be.RMSNormForward(out, rstd, x, w, 1e-6)
+		}
+		reportBandwidth(b, 2*n*d)
+	})
+	b.Run("backward", func(b *testing.B) {
+		for b.Loop() {
+			be.RMSNormBackward(dx, dw, out, x, w, rstd)
+		}
+		reportBandwidth(b, 4*n*d)
+	})
+}
+
+// BenchmarkElementwise measures the transcendental kernels on an MLP activation [2048, 1408] and
+// the loss on [512, 32000] logits.
+func BenchmarkElementwise(b *testing.B) {
+	be := New()
+	rng := newRand(93)
+	const n, f = 2048, 1408
+	g, u, out := be.FromHost(randSlice(rng, n*f, 4), n, f), be.FromHost(randSlice(rng, n*f, 1), n, f), be.Zeros(n, f)
+	dg, du := be.Zeros(n, f), be.Zeros(n, f)
+	b.Run("SwiGLUForward", func(b *testing.B) {
+		for b.Loop() {
+			be.SwiGLUForward(out, g, u)
+		}
+		reportBandwidth(b, 3*n*f)
+	})
+	b.Run("SwiGLUBackward", func(b *testing.B) {
+		for b.Loop() {
+			be.SwiGLUBackward(dg, du, out, g, u)
+		}
+		reportBandwidth(b, 7*n*f)
+	})
+	b.Run("GELUTanhForward", func(b *testing.B) {
+		for b.Loop() {
+			be.GELUForward(out, g, true)
+		}
+		reportBandwidth(b, 2*n*f)
+	})
+	const rows, vocab = 512, 32000
+	logits, dl, losses := be.FromHost(randSlice(rng, rows*vocab, 5), rows, vocab), be.Zeros(rows, vocab), be.Zeros(rows)
+	targets := make([]int32, rows)
+	for i := range targets {
+		targets[i] = int32(i * 61 % vocab)
+	}
+	b.Run("CrossEntropyForwardBackward", func(b *testing.B) {
+		for b.Loop() {
+			be.CrossEntropyForward(losses, logits, targets)
+			be.CrossEntropyBackward(dl, logits, targets, 1.0/rows)
+		}
+		reportBandwidth(b, 3*rows*vocab)
+	})
+}
+
+// reportBandwidth reports the float32 traffic of one iteration moving elems elements, in GB/s.
+func reportBandwidth(b *testing.B, elems int) {
+	b.ReportMetric(4*float64(elems)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+var _ tensor.Backend = New()

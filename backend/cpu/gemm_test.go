@@ -1,0 +1,125 @@
+package cpu
+
+import (
+	"math"
+	"testing"
+)
+
+// gemmImpls lists the GEMM implementations under test: the backend's default and, when it is
+// OpenBLAS, the pure-Go fallback called directly.
+func gemmImpls(t *testing.T) map[string]*Backend {
+	be := New()
+	impls := map[string]*Backend{"default " + be.BLAS(): be}
+	impls["gonum"] = &Backend{gemm: sgemmGo, blas: "gonum"}
+	return impls
+}
+
+func TestGemmAllTransposes(t *testing.T) {
+	rng := newRand(1)
+	for implName, be := range gemmImpls(t) {
+		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}} {
+			m, n, k := size[0], size[1], size[2]
+			for _, transA := range []bool{false, true} {
+				for _, transB := range []bool{false, true} {
+					for _, beta := range []float32{0, 0.3} {
+						a := randSlice(rng, m*k, 1)
+						b := randSlice(rng, k*n, 1)
+						c := randSlice(rng, m*n, 1)
+						want := refGemm(transA, transB, m, n, k, 0.7, to64(a), to64(b), float64(beta), to64(c))
+						if beta == 0 {
+							for i := range c {
+								c[i] = float32(math.NaN()) // beta = 0 must ignore c entirely
+							}
+						}
+						ashape, bshape := []int{m, k}, []int{k, n}
+						if transA {
+							ashape = []int{k, m}
+						}
+						if transB {
+							bshape = []int{n, k}
+						}
+						ct := be.Wrap(c, m, n)
+						be.Gemm(transA, transB, 0.7, be.Wrap(a, ashape...), be.Wrap(b, bshape...), beta, ct)
+						assertClose(t, name("%s %dx%dx%d tA=%v tB=%v beta=%v", implName, m, n, k, transA, transB, beta),
+							Data(ct), want, 1e-5*math.Sqrt(float64(k)))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmStrided multiplies per-head sub-matrices in place, the way attention does: leading
+// dimensions larger than the column count and slices starting at an offset.
+func TestGemmStrided(t *testing.T) {
+	rng := newRand(2)
+	const m, n, k, lda, ldb, ldc, off = 9, 6, 8, 32, 24, 20, 3
+	for implName, be := range gemmImpls(t) {
+		a := randSlice(rng, off+m*lda, 1)
+		b := randSlice(rng, off+k*ldb, 1)
+		c := randSlice(rng, off+m*ldc, 1)
+		before := append([]float32(nil), c...)
+		be.sgemm(false, false, m, n, k, 1.5, a[off:], lda, b[off:], ldb, 1, c[off:], ldc)
+		pack := func(s []float32, rows, cols, ld int) []float64 {
+			out := make([]float64, 0, rows*cols)
+			for i := range rows {
+				out = append(out, to64(s[off+i*ld:off+i*ld+cols])...)
+			}
+			return out
+		}
+		want := refGemm(false, false, m, n, k, 1.5, pack(a, m, k, lda), pack(b, k, n, ldb), 1, pack(before, m, n, ldc))
+		got := make([]float32, 0, m*n)
+		for i := range m {
+			got = append(got, c[off+i*ldc:off+i*ldc+n]...)
+		}
+		assertClose(t, implName+" strided", got, want, 1e-5)
+		// Elements outside the m×n window (padding columns and the leading offset) are untouched.
+		for i := range c {
+			r, col := (i-off)/ldc, (i-off)%ldc
+			inside := i >= off && r < m && col < n
+			if !inside && c[i] != before[i] {
+				t.Fatalf("%s: element %d outside the output window changed", implName, i)
+			}
+		}
+	}
+}
+
+func TestGemmDegenerate(t *testing.T) {
+	be := New()
+	// k = 0: the product is empty, so c = beta·c; beta = 0 clears NaN.
+	c := be.FromHost([]float32{1, float32(math.NaN()), 3, 4}, 2, 2)
+	be.Gemm(false, false, 1, be.Zeros(2, 0), be.Zeros(0, 2), 0, c)
+	assertClose(t, "k=0 beta=0", Data(c), []float64{0, 0, 0, 0}, 0)
+	c = be.FromHost([]float32{1, 2, 3, 4}, 2, 2)
+	be.Gemm(false, false, 1, be.Zeros(2, 0), be.Zeros(0, 2), 2, c)
+	assertClose(t, "k=0 beta=2", Data(c), []float64{2, 4, 6, 8}, 0)
+}
+
+// TestGemmFallbackMatchesOpenBLAS compares the pure-Go path with OpenBLAS on a size large enough to
+// use both libraries' blocked kernels.
+func TestGemmFallbackMatchesOpenBLAS(t *testing.T) {
+	if _, desc, _ := defaultSgemm(); desc == "gonum (pure Go)" {
+		t.Skip("OpenBLAS is not loaded; nothing to compare the fallback with")
+	}
+	rng := newRand(3)
+	const m, n, k = 150, 130, 300
+	a, b := randSlice(rng, m*k, 1), randSlice(rng, n*k, 1)
+	c1, c2 := randSlice(rng, m*n, 1), make([]float32, m*n)
+	copy(c2, c1)
+	sgemmOpenBLAS(false, true, m, n, k, 0.5, a, k, b, k, 0.25, c1, n)
+	sgemmGo(false, true, m, n, k, 0.5, a, k, b, k, 0.25, c2, n)
+	assertClose(t, "gonum vs OpenBLAS", c2, to64(c1), 2e-5)
+}
+
+func TestGemmShapeMismatchPanics(t *testing.T) {
+	be := New()
+	mustPanic(t, "Gemm with inner dimensions 3 and 4", func() {
+		be.Gemm(false, false, 1, be.Zeros(2, 3), be.Zeros(4, 5), 0, be.Zeros(2, 5))
+	})
+	mustPanic(t, "Gemm with a wrong output shape", func() {
+		be.Gemm(false, true, 1, be.Zeros(2, 3), be.Zeros(5, 3), 0, be.Zeros(5, 2))
+	})
+	mustPanic(t, "sgemm with a short operand", func() {
+		be.sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+	})
+}

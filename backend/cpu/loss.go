@@ -1,0 +1,88 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/eva-lora/eva/tensor"
+)
+
+// rowMax returns the largest element of a non-empty row.
+func rowMax(row []float32) float32 {
+	m := row[0]
+	for _, v := range row[1:] {
+		m = max(m, v)
+	}
+	return m
+}
+
+// logSumExp returns the row maximum m and s = Σⱼ e^(row[j] − m), so logsumexp(row) = m + log s.
+// Subtracting the maximum keeps every exponent ≤ 0; s is accumulated in float64.
+func logSumExp(row []float32) (m float32, s float64) {
+	m = rowMax(row)
+	for _, v := range row {
+		s += fastExp(float64(v - m))
+	}
+	return m, s
+}
+
+// lossShapes checks logits [N, V] and one target per row (negative, or a valid class).
+func lossShapes(op string, logits *tensor.Tensor, targets []int32) (n, v int) {
+	n, v = matrix(op, "logits", logits)
+	if len(targets) != n {
+		panic(fmt.Sprintf("cpu: %s: %d targets for %d rows", op, len(targets), n))
+	}
+	for i, t := range targets {
+		if int(t) >= v {
+			panic(fmt.Sprintf("cpu: %s: targets[%d] = %d outside %d classes", op, i, t, v))
+		}
+	}
+	return n, v
+}
+
+// CrossEntropyForward writes losses[i] = logsumexp(logits[i, :]) − logits[i, targets[i]] for logits
+// [N, V] and losses [N]; rows whose target is negative get 0.
+func (be *Backend) CrossEntropyForward(losses, logits *tensor.Tensor, targets []int32) {
+	n, v := lossShapes("CrossEntropyForward", logits, targets)
+	mustShape("CrossEntropyForward", "losses", losses, n)
+	l, x := Data(losses), Data(logits)
+	parallelFor(n, v*elementCost, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if targets[i] < 0 {
+				l[i] = 0
+				continue
+			}
+			row := x[i*v : (i+1)*v]
+			m, s := logSumExp(row)
+			l[i] = float32(float64(m-row[targets[i]]) + math.Log(s))
+		}
+	})
+}
+
+// CrossEntropyBackward accumulates dlogits[i, :] += scale·(softmax(logits[i, :]) − onehot(targets[i]))
+// for rows whose target is not negative.
+func (be *Backend) CrossEntropyBackward(dlogits, logits *tensor.Tensor, targets []int32, scale float32) {
+	n, v := lossShapes("CrossEntropyBackward", logits, targets)
+	mustShape("CrossEntropyBackward", "dlogits", dlogits, n, v)
+	d, x := Data(dlogits), Data(logits)
+	parallelFor(n, v*elementCost, func(lo, hi int) {
+		exps := make([]float32, v) // e^(z − max) of one row, so each exponential is computed once
+		for i := lo; i < hi; i++ {
+			if targets[i] < 0 {
+				continue
+			}
+			row, drow := x[i*v:(i+1)*v], d[i*v:(i+1)*v]
+			m, s := rowMax(row), 0.0
+			for j, z := range row {
+				e := fastExp(float64(z - m))
+				exps[j] = float32(e)
+				s += e
+			}
+			k := float64(scale) / s
+			for j, e := range exps {
+				drow[j] += float32(k * float64(e))
+			}
+			drow[targets[i]] -= scale
+		}
+	})
+}
