@@ -3,6 +3,7 @@ package linalg
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/eva-lora/eva/internal/openblas"
@@ -63,9 +64,16 @@ func loadOpenBLAS() (*openblasEngine, error) {
 
 func (*openblasEngine) name() string { return "openblas" }
 
+// allCores runs a LAPACK or BLAS call with OpenBLAS on every core: eva's CPU backend keeps OpenBLAS
+// single-threaded for its own products (it splits them across goroutines), while these calls
+// parallelise inside the library.
+func allCores(f func()) { openblas.WithThreads(runtime.GOMAXPROCS(0), f) }
+
 func (e *openblasEngine) gemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64) {
-	e.dgemm(cblasRowMajor, cblasTranspose(transA), cblasTranspose(transB), int32(m), int32(n), int32(k),
-		1, &a[0], int32(lda), &b[0], int32(ldb), 0, &c[0], int32(n))
+	allCores(func() {
+		e.dgemm(cblasRowMajor, cblasTranspose(transA), cblasTranspose(transB), int32(m), int32(n), int32(k),
+			1, &a[0], int32(lda), &b[0], int32(ldb), 0, &c[0], int32(n))
+	})
 }
 
 func cblasTranspose(t bool) int32 {
@@ -94,7 +102,7 @@ func (e *openblasEngine) qr(m, n int, a, r []float64) error {
 	tau := make([]float64, n)
 	var info int32
 	work, lwork := e.workspace(func(w *float64, lw *int32) { e.dgeqrf(&rows, &cols, &col[0], &lda, &tau[0], w, lw, &info) })
-	e.dgeqrf(&rows, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info)
+	allCores(func() { e.dgeqrf(&rows, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info) })
 	if err := lapackInfo("dgeqrf", info); err != nil {
 		return err
 	}
@@ -107,7 +115,7 @@ func (e *openblasEngine) qr(m, n int, a, r []float64) error {
 		}
 	}
 	work, lwork = e.workspace(func(w *float64, lw *int32) { e.dorgqr(&rows, &cols, &cols, &col[0], &lda, &tau[0], w, lw, &info) })
-	e.dorgqr(&rows, &cols, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info)
+	allCores(func() { e.dorgqr(&rows, &cols, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info) })
 	if err := lapackInfo("dorgqr", info); err != nil {
 		return err
 	}
@@ -145,7 +153,9 @@ func (e *openblasEngine) gesdd(rows, cols int, a, s, u, vt []float64) error {
 	work, lwork := e.workspace(func(w *float64, lw *int32) {
 		e.dgesdd(&jobz, &m, &n, &a[0], &lda, &s[0], &u[0], &ldu, &vt[0], &ldvt, w, lw, &iwork[0], &info, 1)
 	})
-	e.dgesdd(&jobz, &m, &n, &a[0], &lda, &s[0], &u[0], &ldu, &vt[0], &ldvt, &work[0], &lwork, &iwork[0], &info, 1)
+	allCores(func() {
+		e.dgesdd(&jobz, &m, &n, &a[0], &lda, &s[0], &u[0], &ldu, &vt[0], &ldvt, &work[0], &lwork, &iwork[0], &info, 1)
+	})
 	return lapackInfo("dgesdd", info)
 }
 
@@ -164,7 +174,9 @@ func (e *openblasEngine) symEig(n int, a, w []float64) error {
 	}
 	lwork, liwork := workspaceLength(workSize), max(iworkSize, 1)
 	work, iwork := make([]float64, lwork), make([]int32, liwork)
-	e.dsyevd(&jobz, &uplo, &order, &a[0], &order, &w[0], &work[0], &lwork, &iwork[0], &liwork, &info, 1, 1)
+	allCores(func() {
+		e.dsyevd(&jobz, &uplo, &order, &a[0], &order, &w[0], &work[0], &lwork, &iwork[0], &liwork, &info, 1, 1)
+	})
 	return lapackInfo("dsyevd", info)
 }
 

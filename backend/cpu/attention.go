@@ -88,7 +88,7 @@ func (be *Backend) AttentionForward(out, probs, q, k, v *tensor.Tensor, lengths 
 	mustShape("AttentionForward", "out", out, q.Shape()...)
 	o, ps, qs, ks, vs := Data(out), Data(probs), Data(q), Data(k), Data(v)
 	ldq, ldk, s := a.ldq(), a.ldk(), a.s
-	be.forHeads(a.b*a.h, a.headCost(), func(lo, hi int) {
+	parallelFor(a.b*a.h, a.headCost(), func(lo, hi int) {
 		for task := lo; task < hi; task++ {
 			b, h := task/a.h, task%a.h
 			l := a.length(b)
@@ -141,7 +141,7 @@ func (be *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, probs *tensor.Te
 	dqs, dks, dvs, gs := Data(dq), Data(dk), Data(dv), Data(dout)
 	qs, ks, vs, ps := Data(q), Data(k), Data(v), Data(probs)
 	ldq, ldk, s := a.ldq(), a.ldk(), a.s
-	be.forHeads(a.b*a.kv, 2*a.group*a.headCost(), func(lo, hi int) {
+	parallelFor(a.b*a.kv, 2*a.group*a.headCost(), func(lo, hi int) {
 		ds := make([]float32, attnBlock*s) // dP, then dS, of one row block; row stride kb
 		for task := lo; task < hi; task++ {
 			b, kvh := task/a.kv, task%a.kv

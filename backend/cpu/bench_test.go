@@ -2,7 +2,10 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
+
+	"github.com/eva-lora/eva/internal/openblas"
 
 	"github.com/eva-lora/eva/tensor"
 )
@@ -162,3 +165,32 @@ func reportBandwidth(b *testing.B, elems int) {
 }
 
 var _ tensor.Backend = New()
+
+// BenchmarkGemmThreading compares, in one run, the backend's GEMM (single-threaded OpenBLAS on
+// goroutine panels) with OpenBLAS's own threading on one call, at the 1024³ cube and a training
+// step's largest product (the vocabulary head). Each pair alternates so load affects both alike.
+func BenchmarkGemmThreading(b *testing.B) {
+	be := New()
+	if be.BLAS() == "gonum (pure Go)" {
+		b.Skip("OpenBLAS is not loaded")
+	}
+	threads := runtime.GOMAXPROCS(0)
+	for _, s := range []gemmShape{{1024, 1024, 1024, false, false}, {2048, 512, 32000, false, true}} {
+		b.Run(s.String()+"/goroutine-panels", func(b *testing.B) { benchGemm(b, be, s) })
+		b.Run(s.String()+"/openblas-threads", func(b *testing.B) {
+			openblas.SetThreads(threads)
+			defer openblas.SetThreads(1)
+			rng := newRand(90)
+			a, w := randSlice(rng, s.m*s.k, 1), randSlice(rng, s.k*s.n, 1)
+			c := make([]float32, s.m*s.n)
+			ldb := s.n
+			if s.transB {
+				ldb = s.k
+			}
+			for b.Loop() {
+				be.sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, s.k, w, ldb, 0, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -17,7 +17,8 @@ func gemmImpls(t *testing.T) map[string]*Backend {
 func TestGemmAllTransposes(t *testing.T) {
 	rng := newRand(1)
 	for implName, be := range gemmImpls(t) {
-		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}} {
+		// the last two are large enough for Gemm to split into row and column panels
+		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}, {150, 97, 200}, {40, 260, 230}} {
 			m, n, k := size[0], size[1], size[2]
 			for _, transA := range []bool{false, true} {
 				for _, transB := range []bool{false, true} {
@@ -98,7 +99,7 @@ func TestGemmDegenerate(t *testing.T) {
 // TestGemmFallbackMatchesOpenBLAS compares the pure-Go path with OpenBLAS on a size large enough to
 // use both libraries' blocked kernels.
 func TestGemmFallbackMatchesOpenBLAS(t *testing.T) {
-	if _, desc, _ := defaultSgemm(); desc == "gonum (pure Go)" {
+	if _, desc := defaultSgemm(); desc == "gonum (pure Go)" {
 		t.Skip("OpenBLAS is not loaded; nothing to compare the fallback with")
 	}
 	rng := newRand(3)

@@ -48,22 +48,3 @@ func TestParallelForUsesSeveralGoroutines(t *testing.T) {
 		t.Fatalf("tiny work ran in %d chunks, want 1", calls.Load())
 	}
 }
-
-// TestForHeadsLimitsOpenBLASThreads checks that parallel GEMM-issuing tasks run with OpenBLAS on one
-// thread and that the previous setting comes back afterwards.
-func TestForHeadsLimitsOpenBLASThreads(t *testing.T) {
-	be := New()
-	if be.threads == nil {
-		t.Skip("OpenBLAS thread control is not available")
-	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	before := be.threads.get()
-	var inside atomic.Int32
-	be.forHeads(64, minParallelWork, func(lo, hi int) { inside.Store(be.threads.get()) })
-	if inside.Load() != 1 {
-		t.Errorf("OpenBLAS ran with %d threads inside parallel tasks, want 1", inside.Load())
-	}
-	if after := be.threads.get(); after != before {
-		t.Errorf("OpenBLAS threads %d after forHeads, want %d restored", after, before)
-	}
-}

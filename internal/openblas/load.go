@@ -93,3 +93,48 @@ func WarnFallback(what string, err error) {
 		fmt.Fprintf(os.Stderr, "eva: warning: %s runs in pure Go (slow): %v\n", what, err)
 	})
 }
+
+var (
+	threadsOnce  sync.Once
+	threadsMu    sync.Mutex
+	getThreads   func() int32
+	setThreads   func(int32)
+	threadsBound bool
+)
+
+// bindThreads binds OpenBLAS's thread-count functions once; it reports whether they exist.
+func bindThreads() bool {
+	threadsOnce.Do(func() {
+		threadsBound = Bind(&getThreads, "openblas_get_num_threads") == nil &&
+			Bind(&setThreads, "openblas_set_num_threads") == nil
+	})
+	return threadsBound
+}
+
+// SetThreads sets OpenBLAS's process-wide thread count (a no-op when the library is absent).
+// eva's CPU backend runs OpenBLAS on one thread and splits large products across goroutines itself,
+// so that no OpenBLAS worker thread spins on a core that a Go kernel needs.
+func SetThreads(n int) {
+	if !bindThreads() {
+		return
+	}
+	threadsMu.Lock()
+	defer threadsMu.Unlock()
+	setThreads(int32(n))
+}
+
+// WithThreads runs f with OpenBLAS on n threads and restores the previous count afterwards. It is for
+// LAPACK calls (SVD, eigendecomposition) that parallelise internally and that no goroutine splits.
+// Calls are serialised.
+func WithThreads(n int, f func()) {
+	if !bindThreads() {
+		f()
+		return
+	}
+	threadsMu.Lock()
+	defer threadsMu.Unlock()
+	saved := getThreads()
+	setThreads(int32(n))
+	defer setThreads(saved)
+	f()
+}
