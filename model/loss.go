@@ -38,11 +38,27 @@ func CrossEntropy(be tensor.Backend, logits *tensor.Tensor, targets []int32) Los
 	return l
 }
 
-// CrossEntropyGrad returns dlogits for the mean loss over the counted targets.
-func CrossEntropyGrad(be tensor.Backend, logits *tensor.Tensor, targets []int32, tokens int) *tensor.Tensor {
-	d := be.Zeros(logits.Shape()...)
-	if tokens > 0 {
-		be.CrossEntropyBackward(d, logits, targets, 1/float32(tokens))
+// LossGrad computes the loss of logits [N, V] against targets (negative = ignored) and the gradient
+// of its mean over the counted targets, in place: the returned gradient is the logits tensor itself,
+// overwritten (a model's backward pass reads no logits, and a [N, V] buffer is saved).
+func LossGrad(be tensor.Backend, logits *tensor.Tensor, targets []int32) (Loss, *tensor.Tensor) {
+	tokens := 0
+	for _, t := range targets {
+		if t >= 0 {
+			tokens++
+		}
 	}
-	return d
+	losses := be.Zeros(logits.Dim(0))
+	scale := float32(0)
+	if tokens > 0 {
+		scale = 1 / float32(tokens)
+	}
+	be.CrossEntropyLossGrad(losses, logits, logits, targets, scale)
+	l := Loss{Tokens: tokens}
+	for i, v := range be.ToHost(losses) {
+		if targets[i] >= 0 {
+			l.Sum += float64(v)
+		}
+	}
+	return l, logits
 }

@@ -93,48 +93,59 @@ func TestMatchesTransformers(t *testing.T) {
 			}
 			ref := loadReference(t, dir)
 			ck.Model.RequestGrads()
-			logits, err := ck.Model.Forward(model.Context(be, ref.batch), ref.batch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := relErr(be.ToHost(logits), ref.logits)
-			if e > 1e-5 {
-				t.Errorf("logits: relative error %.3g > 1e-5", e)
-			}
-			t.Logf("logits: relative error %.2g", e)
-			targets := ref.batch.Targets()
-			loss := model.CrossEntropy(be, logits, targets)
-			if d := math.Abs(loss.Mean() - ref.loss); d > 1e-5*ref.loss {
-				t.Errorf("loss %.7f, transformers %.7f", loss.Mean(), ref.loss)
-			}
-			ck.Model.Backward(model.Context(be, ref.batch), model.CrossEntropyGrad(be, logits, targets, loss.Tokens))
-			checked, worst := 0, 0.0
-			for _, p := range ck.Model.Params() {
-				want, err := ref.set.Float32("grad." + p.Name)
+			// Twice: the second step reuses every activation and gradient buffer of the first and
+			// must give the same result from freshly zeroed parameter gradients.
+			for step := 0; step < 2; step++ {
+				for _, p := range ck.Model.Params() {
+					be.Fill(p.Grad, 0)
+				}
+				logits, err := ck.Model.Forward(model.Context(be, ref.batch), ref.batch)
 				if err != nil {
-					t.Errorf("%s: no reference gradient: %v", p.Name, err)
-					continue
+					t.Fatal(err)
 				}
-				got := be.ToHost(p.Grad)
-				if p.Transposed {
-					got = transpose(got, p.Value.Dim(0), p.Value.Dim(1))
+				e := relErr(be.ToHost(logits), ref.logits)
+				if e > 1e-5 {
+					t.Errorf("step %d logits: relative error %.3g > 1e-5", step, e)
 				}
-				e := relErr(got, want)
-				if e > 2e-5 {
-					t.Errorf("grad %s: relative error %.3g > 2e-5", p.Name, e)
+				t.Logf("logits: relative error %.2g", e)
+				targets := ref.batch.Targets()
+				loss := model.CrossEntropy(be, logits, targets)
+				if d := math.Abs(loss.Mean() - ref.loss); d > 1e-5*ref.loss {
+					t.Errorf("loss %.7f, transformers %.7f", loss.Mean(), ref.loss)
 				}
-				worst = math.Max(worst, e)
-				checked++
-			}
-			grads := 0
-			for _, n := range ref.set.Names() {
-				if strings.HasPrefix(n, "grad.") {
-					grads++
+				fused, dlogits := model.LossGrad(be, logits, targets)
+				if fused.Tokens != loss.Tokens || math.Abs(fused.Mean()-loss.Mean()) > 1e-6*loss.Mean() {
+					t.Errorf("fused loss %v, separate %v", fused, loss)
 				}
-			}
-			t.Logf("%d parameter gradients: worst relative error %.2g", checked, worst)
-			if checked != grads {
-				t.Errorf("checked %d gradients, transformers gave %d", checked, grads)
+				ck.Model.Backward(model.Context(be, ref.batch), dlogits)
+				checked, worst := 0, 0.0
+				for _, p := range ck.Model.Params() {
+					want, err := ref.set.Float32("grad." + p.Name)
+					if err != nil {
+						t.Errorf("%s: no reference gradient: %v", p.Name, err)
+						continue
+					}
+					got := be.ToHost(p.Grad)
+					if p.Transposed {
+						got = transpose(got, p.Value.Dim(0), p.Value.Dim(1))
+					}
+					e := relErr(got, want)
+					if e > 2e-5 {
+						t.Errorf("step %d grad %s: relative error %.3g > 2e-5", step, p.Name, e)
+					}
+					worst = math.Max(worst, e)
+					checked++
+				}
+				grads := 0
+				for _, n := range ref.set.Names() {
+					if strings.HasPrefix(n, "grad.") {
+						grads++
+					}
+				}
+				t.Logf("%d parameter gradients: worst relative error %.2g", checked, worst)
+				if checked != grads {
+					t.Errorf("checked %d gradients, transformers gave %d", checked, grads)
+				}
 			}
 		})
 	}

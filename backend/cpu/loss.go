@@ -86,3 +86,36 @@ func (be *Backend) CrossEntropyBackward(dlogits, logits *tensor.Tensor, targets 
 		}
 	})
 }
+
+// CrossEntropyLossGrad writes losses[i] and overwrites grad[i, :] = scale·(softmax(logits[i, :]) −
+// onehot(targets[i])) (zero for negative targets) in one pass over each row. grad may alias logits:
+// each element is read before it is written.
+func (be *Backend) CrossEntropyLossGrad(losses, grad, logits *tensor.Tensor, targets []int32, scale float32) {
+	n, v := lossShapes("CrossEntropyLossGrad", logits, targets)
+	mustShape("CrossEntropyLossGrad", "losses", losses, n)
+	mustShape("CrossEntropyLossGrad", "grad", grad, n, v)
+	l, d, x := Data(losses), Data(grad), Data(logits)
+	parallelFor(n, v*elementCost, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row, drow := x[i*v:(i+1)*v], d[i*v:(i+1)*v]
+			t := targets[i]
+			if t < 0 {
+				l[i] = 0
+				clear(drow)
+				continue
+			}
+			m, zt, s := rowMax(row), row[t], 0.0
+			for j, z := range row {
+				e := fastExp(float64(z - m))
+				drow[j] = float32(e)
+				s += e
+			}
+			l[i] = float32(float64(m-zt) + math.Log(s))
+			k := float32(float64(scale) / s)
+			for j := range drow {
+				drow[j] *= k
+			}
+			drow[t] -= scale
+		}
+	})
+}

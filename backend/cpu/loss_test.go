@@ -44,3 +44,31 @@ func TestCrossEntropy(t *testing.T) {
 		}
 	})
 }
+
+// TestCrossEntropyLossGradMatchesSeparateKernels checks the fused kernel against the forward and
+// backward kernels, into a separate buffer and in place over the logits.
+func TestCrossEntropyLossGradMatchesSeparateKernels(t *testing.T) {
+	bothModes(t, func(t *testing.T) {
+		rng := newRand(61)
+		be := New()
+		const v = 29
+		targets := []int32{3, -100, 28, 0, 5}
+		n := len(targets)
+		logits := randSlice(rng, n*v, 4)
+		wantLoss := be.Zeros(n)
+		be.CrossEntropyForward(wantLoss, be.FromHost(logits, n, v), targets)
+		wantGrad := be.Zeros(n, v)
+		be.CrossEntropyBackward(wantGrad, be.FromHost(logits, n, v), targets, 0.2)
+		for _, inPlace := range []bool{false, true} {
+			x := be.FromHost(logits, n, v)
+			grad := be.FromHost(randSlice(rng, n*v, 1), n, v) // junk: must be overwritten
+			if inPlace {
+				grad = x
+			}
+			losses := be.Zeros(n)
+			be.CrossEntropyLossGrad(losses, grad, x, targets, 0.2)
+			assertClose(t, name("losses inPlace=%v", inPlace), Data(losses), to64(Data(wantLoss)), 1e-6)
+			assertClose(t, name("grad inPlace=%v", inPlace), Data(grad), to64(Data(wantGrad)), 1e-6)
+		}
+	})
+}

@@ -27,6 +27,8 @@ type activations struct {
 	layers           []layerActs
 	hf, meanf, rstdf *tensor.Tensor
 	logits, tmp      *tensor.Tensor
+	grads            *grads         // backward scratch, allocated by the first Backward
+	dres             *tensor.Tensor // gradient of the residual stream [N, D]
 }
 
 func (m *Model) buffers(B, S int) *activations {
@@ -109,9 +111,14 @@ func (m *Model) Backward(ctx *nn.Context, dlogits *tensor.Tensor) {
 	a := m.acts
 	be, c := ctx.Backend, m.cfg
 	N, D, F := a.B*a.S, c.HiddenSize, c.IntermediateSize
-	dres := be.Zeros(N, D)
-	g := &grads{dh: be.Zeros(N, D), dAct: be.Zeros(N, F), dFC: be.Zeros(N, F), dqkv: be.Zeros(N, 3*D),
-		dAttn: be.Zeros(N, D), dq: be.Zeros(N, D), dk: be.Zeros(N, D), dv: be.Zeros(N, D)}
+	if a.grads == nil {
+		a.dres = be.Zeros(N, D)
+		a.grads = &grads{dh: be.Zeros(N, D), dAct: be.Zeros(N, F), dFC: be.Zeros(N, F), dqkv: be.Zeros(N, 3*D),
+			dAttn: be.Zeros(N, D), dq: be.Zeros(N, D), dk: be.Zeros(N, D), dv: be.Zeros(N, D)}
+	}
+	g, dres := a.grads, a.dres
+	be.Fill(dres, 0)
+	be.Fill(g.dh, 0)
 	m.Head.Backward(ctx, a.hf, dlogits, g.dh)
 	m.LNF.Backward(ctx, a.stream[len(m.Layers)], a.meanf, a.rstdf, g.dh, dres)
 	for i := len(m.Layers) - 1; i >= 0; i-- {

@@ -58,8 +58,8 @@ func BenchmarkForwardBackward(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		loss := model.CrossEntropy(be, logits, targets)
-		m.Backward(ctx, model.CrossEntropyGrad(be, logits, targets, loss.Tokens))
+		_, dlogits := model.LossGrad(be, logits, targets)
+		m.Backward(ctx, dlogits)
 	}
 	step() // allocate activation buffers
 	b.ResetTimer()

@@ -30,6 +30,8 @@ type activations struct {
 	hf, rstdf *tensor.Tensor // final norm output and rstd
 	logits    *tensor.Tensor
 	tmp       *tensor.Tensor // [N, D] scratch for branch outputs
+	grads     *grads         // backward scratch, allocated by the first Backward
+	dres      *tensor.Tensor // gradient of the residual stream [N, D]
 }
 
 // buffers returns activation buffers for a B×S batch, reusing the previous ones when they fit.
@@ -115,12 +117,16 @@ func (m *Model) Backward(ctx *nn.Context, dlogits *tensor.Tensor) {
 	be, c := ctx.Backend, m.cfg
 	N, D, F := a.B*a.S, c.HiddenSize, c.IntermediateSize
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
-	dres := be.Zeros(N, D) // gradient of the residual stream, flowing down
-	dh := be.Zeros(N, D)
-	m.Head.Backward(ctx, a.hf, dlogits, dh)
-	m.Norm.Backward(ctx, a.stream[len(m.Layers)], a.rstdf, dh, dres)
-	g := &grads{dh: dh, dAct: be.Zeros(N, F), dGate: be.Zeros(N, F), dUp: be.Zeros(N, F),
-		dAttn: be.Zeros(N, qDim), dq: be.Zeros(N, qDim), dk: be.Zeros(N, kvDim), dv: be.Zeros(N, kvDim)}
+	if a.grads == nil {
+		a.dres = be.Zeros(N, D)
+		a.grads = &grads{dh: be.Zeros(N, D), dAct: be.Zeros(N, F), dGate: be.Zeros(N, F), dUp: be.Zeros(N, F),
+			dAttn: be.Zeros(N, qDim), dq: be.Zeros(N, qDim), dk: be.Zeros(N, kvDim), dv: be.Zeros(N, kvDim)}
+	}
+	g, dres := a.grads, a.dres // dres: gradient of the residual stream, flowing down
+	be.Fill(dres, 0)
+	be.Fill(g.dh, 0)
+	m.Head.Backward(ctx, a.hf, dlogits, g.dh)
+	m.Norm.Backward(ctx, a.stream[len(m.Layers)], a.rstdf, g.dh, dres)
 	for i := len(m.Layers) - 1; i >= 0; i-- {
 		m.layerBackward(ctx, m.Layers[i], &a.layers[i], a, a.stream[i], dres, g)
 	}
