@@ -1,10 +1,10 @@
 package llama
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/eva-lora/eva/backend/cpu"
@@ -68,5 +68,9 @@ func BenchmarkForwardBackward(b *testing.B) {
 	}
 	b.ReportMetric(float64(B*S*b.N)/b.Elapsed().Seconds(), "tokens/s")
 	b.ReportMetric(0, "ns/op")
-	fmt.Fprintf(os.Stderr, "blas: %s\n", be.BLAS())
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MiB") // Maxrss is in KiB on Linux
+	}
+	b.Logf("blas: %s", be.BLAS())
 }

@@ -1,0 +1,60 @@
+package eva
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+)
+
+// pattern is a compiled RankPattern or AlphaPattern: PEFT's per-layer overrides.
+type pattern[V comparable] struct {
+	what  string // "rank pattern" or "alpha pattern", for errors
+	keys  []string
+	exprs []*regexp.Regexp
+	vals  map[string]V
+}
+
+// compilePattern compiles every key of m as PEFT matches it: ^(.*\.)?(key)$ on the module name.
+func compilePattern[V comparable](what string, m map[string]V) (*pattern[V], error) {
+	p := &pattern[V]{what: what, keys: slices.Sorted(maps.Keys(m)), vals: m}
+	for _, k := range p.keys {
+		re, err := regexp.Compile(`^(?:.*\.)?(?:` + k + `)$`)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s key %q is not a regular expression Go accepts: %v", ErrConfig, what, k, err)
+		}
+		p.exprs = append(p.exprs, re)
+	}
+	return p, nil
+}
+
+// lookup returns the value for layer name, or def when no key matches. A key equal to the name
+// wins; otherwise all matching keys must agree.
+func (p *pattern[V]) lookup(name string, def V) (V, error) {
+	if v, ok := p.vals[name]; ok {
+		return v, nil
+	}
+	var (
+		found bool
+		first string
+		val   V
+	)
+	for i, re := range p.exprs {
+		if !re.MatchString(name) {
+			continue
+		}
+		k := p.keys[i]
+		if !found {
+			found, first, val = true, k, p.vals[k]
+			continue
+		}
+		if p.vals[k] != val {
+			return def, fmt.Errorf("%w: layer %s: %s keys %q (%v) and %q (%v) both match; give the full layer name",
+				ErrConfig, name, p.what, first, val, k, p.vals[k])
+		}
+	}
+	if !found {
+		return def, nil
+	}
+	return val, nil
+}

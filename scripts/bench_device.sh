@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Training-step throughput of eva next to PyTorch, on the same two physical cores of one machine
+# (the device machine, which has torch). Build the eva binaries here first:
+#   CGO_ENABLED=0 go test -c -o .carry/bin/llama.test ./models/llama/
+#   CGO_ENABLED=0 go test -c -o .carry/bin/cpu.test ./backend/cpu/
+# and put libopenblas.so.0 with its libgfortran.so.5 and libquadmath.so.0 (Debian's
+# libopenblas0-pthread) into .carry/lib. Extra eva binaries named .carry/bin/llama-*.test (other
+# builds to compare) run alternately with the main one. Usage: scripts/bench_device.sh [rounds]
+set -u
+cd "$(dirname "$0")/.."
+rounds=${1:-2}
+export LD_LIBRARY_PATH=$PWD/.carry/lib EVA_OPENBLAS=$PWD/.carry/lib/libopenblas.so.0
+# two logical CPUs on distinct physical cores
+cores=$(lscpu -p=CPU,CORE | grep -v '^#' | sort -t, -k2,2n -u | head -2 | cut -d, -f1 | paste -sd,)
+echo "pinned to CPUs $cores; $(lscpu | grep 'Model name')"
+for r in $(seq "$rounds"); do
+  for bin in .carry/bin/llama.test .carry/bin/llama-*.test; do
+    [ -x "$bin" ] || continue
+    echo "== $bin round $r"
+    GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench ForwardBackward -test.benchtime 3x -test.v 2>&1 | grep -E 'tokens/s|blas'
+  done
+  echo "== torch round $r"
+  taskset -c "$cores" python3 scripts/bench_torch.py --threads 2 --warmup 1 --steps 3
+done
+echo "== GEMM and kernels"
+GOMAXPROCS=2 taskset -c "$cores" .carry/bin/cpu.test -test.run '^$' -test.bench 'Gemm$|GemmThreading|Attention' -test.benchtime 1s 2>&1 | grep -E 'Benchmark|blas'
