@@ -94,7 +94,27 @@ func Run(be tensor.Backend, m model.Model, batches []*data.Batch, targets []stri
 			n++
 			bar.Update(n, fmt.Sprintf("pass %d, %d of %d layers listening", pass+1, len(run.Listening()), len(layers)))
 		}
+		if err := checkFirstPass(run); err != nil {
+			return nil, err
+		}
 	}
+}
+
+// checkFirstPass fails, after a whole pass over the data, when some layer has not been able to fit a
+// single PCA step: every later pass would see the same batches, so waiting for the batch cap (as
+// PEFT would, forever) cannot help.
+func checkFirstPass(run *eva.Run) error {
+	var starved []string
+	for _, p := range run.Progress() {
+		if p.Steps == 0 {
+			starved = append(starved, p.Name)
+		}
+	}
+	if len(starved) > 0 {
+		return fmt.Errorf("calibration: after a full pass over the data, %q never received a batch with enough tokens for its rank "+
+			"(use larger batches, more data, a lower --r or --rho, or --no-label-mask)", starved)
+	}
+	return nil
 }
 
 // evaLayers describes the targets to eva in module order, with their shared-input groups: a target

@@ -178,3 +178,20 @@ func TestReportSumsCapturedVariance(t *testing.T) {
 		t.Errorf("table:\n%s", table.String())
 	}
 }
+
+func TestWriteSVGListsEveryLayer(t *testing.T) {
+	st := &State{Config: DefaultConfig(), Batches: 3, Layers: []LayerState{
+		{Name: "a.q_proj", In: 4, R: 2, MaxRank: 4, Rank: 3, EVR: []float64{0.5, 0.2, 0.1, 0.05}},
+		{Name: "a.<o>", In: 4, R: 2, MaxRank: 4, Rank: 0, EVR: []float64{0.3, 0.1, 0.1, 0.1}},
+	}}
+	var b strings.Builder
+	if err := st.WriteSVG(&b); err != nil {
+		t.Fatal(err)
+	}
+	svg := b.String()
+	for _, want := range []string{"<svg", "a.q_proj", "a.&lt;o&gt;", "80.0%", "0.0%", "</svg>"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}

@@ -26,8 +26,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"eval": evalCommand,
-	"info": infoCommand,
+	"calibrate": calibrateCommand,
+	"eval":      evalCommand,
+	"info":      infoCommand,
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
