@@ -4,10 +4,17 @@ BIN := bin/eva
 
 .PHONY: demo test build bench fuzz
 
-# demo runs the most useful end-to-end job eva has today: evaluating a Hugging Face checkpoint
-# (the tiny Llama fixture and its tokenizer) on a JSONL file, printing loss and perplexity.
+# demo runs the most useful end-to-end job eva has today (the full fine-tuning demo comes later):
+# EVA calibration of a Hugging Face checkpoint — here the tiny random Llama fixture made with
+# transformers, with its tokenizer.json — written as a PEFT adapter, then an evaluation of the same
+# checkpoint on the same JSONL text.
+DEMO_OUT ?= out/demo-adapter
 demo: build
+	@echo "== eva demo: EVA calibration of testdata/models/llama (a tiny random Llama fixture), rank 4"
+	$(BIN) calibrate --model testdata/models/llama --data testdata/models/llama/eval.jsonl --out $(DEMO_OUT) --r 4 --batch-size 2
+	@echo "== evaluation of the base model on the same data"
 	$(BIN) eval --model testdata/models/llama --data testdata/models/llama/eval.jsonl
+	@echo "== next: bin/eva calibrate --model YOUR_HF_CHECKPOINT --data YOUR.jsonl --out DIR  (bin/eva help)"
 
 test:
 	./scripts/setup.sh --test-data
