@@ -273,3 +273,49 @@ func TestAdapterConfigMatchesPEFT(t *testing.T) {
 		t.Errorf("%d tensors for %d layers", n, len(layers))
 	}
 }
+
+// TestConsistentAcrossShuffles is PEFT's test_eva_initialization_consistency on our model: three
+// calibrations over differently shuffled batches give similar components (mean over layers and
+// leading rows of |cos(|A1[i]|, |A2[i]|)| > 0.75 for every pair).
+func TestConsistentAcrossShuffles(t *testing.T) {
+	be := cpu.New()
+	ck, err := models.Open(modelFixtures, be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := lora.SelectTargets(ck.Model.Linears(), targetSpec)
+	cfg := eva.DefaultConfig()
+	cfg.Tau = 0.9
+	var states []*eva.State
+	for seed := uint64(1); seed <= 3; seed++ {
+		st, err := Run(be, ck.Model, fixtureBatches(t), targets, cfg, Options{UseLabelMask: true, Shuffle: true, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, st)
+	}
+	abs := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = math.Abs(x)
+		}
+		return out
+	}
+	for i := 0; i < 3; i++ {
+		for j := i + 1; j < 3; j++ {
+			sum, n := 0.0, 0
+			for l := range states[i].Layers {
+				a, b := states[i].Layers[l], states[j].Layers[l]
+				for row := 0; row < min(a.Rank, b.Rank); row++ {
+					sum += math.Abs(rowCos(abs(a.A), abs(b.A), row, a.In))
+					n++
+				}
+			}
+			if mean := sum / float64(n); mean <= 0.75 {
+				t.Errorf("shuffles %d and %d: mean |cos| %.3f ≤ 0.75", i+1, j+1, mean)
+			} else {
+				t.Logf("shuffles %d and %d: mean |cos| %.3f", i+1, j+1, mean)
+			}
+		}
+	}
+}
