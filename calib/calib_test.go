@@ -56,12 +56,11 @@ func fixtureBatches(t *testing.T) []*data.Batch {
 	}
 	defer f.Close()
 	ints := func(name string) ([]int64, []int) {
-		raw, _ := f.Bytes(name)
-		info, _ := f.Info(name)
-		v := make([]int64, len(raw)/8)
-		for i := range v {
-			v[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+		v, err := f.Int64(name)
+		if err != nil {
+			t.Fatal(err)
 		}
+		info, _ := f.Info(name)
 		return v, info.Shape
 	}
 	ids, shape := ints("input_ids")

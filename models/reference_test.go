@@ -1,7 +1,6 @@
 package models
 
 import (
-	"encoding/binary"
 	"math"
 	"path/filepath"
 	"strings"
@@ -40,13 +39,9 @@ func loadReference(t *testing.T, dir string) *reference {
 		return v
 	}
 	ints := func(name string) []int64 {
-		raw, ok := set.Bytes(name)
-		if info, _ := set.Info(name); !ok || info.DType != safetensors.Int64 {
-			t.Fatalf("reference %s: want an I64 tensor", name)
-		}
-		v := make([]int64, len(raw)/8)
-		for i := range v {
-			v[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+		v, err := set.Int64(name)
+		if err != nil {
+			t.Fatal(err)
 		}
 		return v
 	}

@@ -1,7 +1,6 @@
 package peft_test
 
 import (
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -35,17 +34,16 @@ func batch0(t *testing.T) *data.Batch {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	get := func(name string) []int64 {
-		raw, _ := f.Bytes(name)
-		v := make([]int64, 4*32)
-		for i := range v {
-			v[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
-		}
-		return v
+	ids, err := f.Int64("input_ids")
+	if err != nil {
+		t.Fatal(err)
 	}
-	ids, mask := get("input_ids"), get("attention_mask")
+	mask, err := f.Int64("attention_mask")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := &data.Batch{B: 4, S: 32, IDs: make([]int32, 128), Lengths: make([]int32, 4)}
-	for i := range ids {
+	for i := range b.IDs { // batch 0: the first 4·32 values
 		b.IDs[i] = int32(ids[i])
 		if mask[i] != 0 {
 			b.Lengths[i/32]++

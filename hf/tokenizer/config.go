@@ -140,23 +140,10 @@ func parseNormalizer(raw json.RawMessage, where string) (normalizer, error) {
 	where += " " + typ
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
-		}
-		if err := decodeComponent(raw, &v, where); err != nil {
-			return nil, err
-		}
-		var seq normalizerSeq
-		for i, r := range v.Normalizers {
-			n, err := parseNormalizer(r, fmt.Sprintf("%s[%d]", where, i))
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		items, err := parseSequence(raw, "normalizers", where, func(r json.RawMessage, at string) (normalizer, error) {
+			return parseNormalizer(r, at)
+		})
+		return normalizerSeq(items), err
 	case "Prepend":
 		var v struct {
 			Prepend string `json:"prepend"`
@@ -201,23 +188,10 @@ func parsePreTokenizer(raw json.RawMessage, where string) (preTokenizer, error) 
 	where += " " + typ
 	switch typ {
 	case "Sequence":
-		var v struct {
-			PreTokenizers []json.RawMessage `json:"pretokenizers"`
-		}
-		if err := decodeComponent(raw, &v, where); err != nil {
-			return nil, err
-		}
-		var seq preTokenizerSeq
-		for i, r := range v.PreTokenizers {
-			p, err := parsePreTokenizer(r, fmt.Sprintf("%s[%d]", where, i))
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		items, err := parseSequence(raw, "pretokenizers", where, func(r json.RawMessage, at string) (preTokenizer, error) {
+			return parsePreTokenizer(r, at)
+		})
+		return preTokenizerSeq(items), err
 	case "ByteLevel":
 		v := struct {
 			AddPrefixSpace bool  `json:"add_prefix_space"`
@@ -274,23 +248,10 @@ func parseDecoder(raw json.RawMessage, where string) (decoder, error) {
 	where += " " + typ
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Decoders []json.RawMessage `json:"decoders"`
-		}
-		if err := decodeComponent(raw, &v, where); err != nil {
-			return nil, err
-		}
-		var seq decoderSeq
-		for i, r := range v.Decoders {
-			d, err := parseDecoder(r, fmt.Sprintf("%s[%d]", where, i))
-			if err != nil {
-				return nil, err
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
-		}
-		return seq, nil
+		items, err := parseSequence(raw, "decoders", where, func(r json.RawMessage, at string) (decoder, error) {
+			return parseDecoder(r, at)
+		})
+		return decoderSeq(items), err
 	case "ByteLevel":
 		return byteLevelDecoder{}, nil
 	case "Replace":
@@ -340,23 +301,10 @@ func parsePostProcessor(raw json.RawMessage, where string, lookup func(string) (
 	where += " " + typ
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Processors []json.RawMessage `json:"processors"`
-		}
-		if err := decodeComponent(raw, &v, where); err != nil {
-			return nil, err
-		}
-		var seq postProcessorSeq
-		for i, r := range v.Processors {
-			p, err := parsePostProcessor(r, fmt.Sprintf("%s[%d]", where, i), lookup)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		items, err := parseSequence(raw, "processors", where, func(r json.RawMessage, at string) (postProcessor, error) {
+			return parsePostProcessor(r, at, lookup)
+		})
+		return postProcessorSeq(items), err
 	case "ByteLevel":
 		return noopPost{}, nil
 	case "TemplateProcessing":
@@ -512,4 +460,31 @@ func parseBPE(raw json.RawMessage) (*bpeModel, error) {
 		m.merges[pairKey(rune(a), rune(b))] = bpeMerge{rank: int32(rank), id: merged}
 	}
 	return m, nil
+}
+
+// parseSequence decodes a Sequence component: the JSON list under field, each item parsed by parse
+// (with its index in error locations); items that parse to nil (null entries) are dropped.
+func parseSequence[T comparable](raw json.RawMessage, field, where string, parse func(json.RawMessage, string) (T, error)) ([]T, error) {
+	var v map[string]json.RawMessage
+	if err := decodeComponent(raw, &v, where); err != nil {
+		return nil, err
+	}
+	var list []json.RawMessage
+	if r, ok := v[field]; ok && !isNull(r) {
+		if err := json.Unmarshal(r, &list); err != nil {
+			return nil, fmt.Errorf("%s: %q is not a list: %w", where, field, err)
+		}
+	}
+	var zero T
+	var seq []T
+	for i, r := range list {
+		item, err := parse(r, fmt.Sprintf("%s[%d]", where, i))
+		if err != nil {
+			return nil, err
+		}
+		if item != zero {
+			seq = append(seq, item)
+		}
+	}
+	return seq, nil
 }
