@@ -52,12 +52,13 @@ var calibrateCommand = command{
 		seed := fs.Uint64("seed", def.Seed, "seed of the randomized SVD and of --shuffle")
 		maxBatches := fs.Int("max-batches", def.MaxBatches, "give up after this many calibration batches")
 		shuffle := fs.Bool("shuffle", false, "reshuffle the batches on every pass over the data (default: file order)")
+		fromState := fs.String("state", "", "reuse a saved EVA state `file` (eva_state.safetensors) instead of calibrating; --data is then not needed")
 		return func(io streams, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("unexpected arguments %q", args)
 			}
-			if *modelDir == "" || *dataPath == "" || *out == "" {
-				return errors.New("--model, --data and --out are required")
+			if *modelDir == "" || *out == "" || (*dataPath == "" && *fromState == "") {
+				return errors.New("--model, --out and --data (or --state) are required")
 			}
 			if *batchSize < 1 || *maxLen < 0 || *maxBatches < 1 {
 				return errors.New("--batch-size and --max-batches must be ≥ 1 and --max-length ≥ 0")
@@ -70,23 +71,30 @@ var calibrateCommand = command{
 			if err != nil {
 				return err
 			}
-			names, err := lora.SelectTargets(ck.Model.Linears(), *targets)
-			if err != nil {
-				return err
-			}
-			var enc data.Encoder
-			pad := int32(0)
-			if ck.Tokenizer != nil {
-				enc, pad = ck.Tokenizer, ck.Tokenizer.PadID()
-			}
-			exs, err := data.ReadJSONL(*dataPath, enc)
-			if err != nil {
-				return err
-			}
-			st, err := calib.Run(be, ck.Model, data.Batches(exs, *batchSize, *maxLen, pad), names, cfg,
-				calib.Options{UseLabelMask: !*noLabelMask, Shuffle: *shuffle, Seed: *seed, Progress: io.log})
-			if err != nil {
-				return err
+			var st *eva.State
+			if *fromState != "" {
+				if st, err = eva.Load(*fromState); err != nil {
+					return err
+				}
+			} else {
+				names, err := lora.SelectTargets(ck.Model.Linears(), *targets)
+				if err != nil {
+					return err
+				}
+				var enc data.Encoder
+				pad := int32(0)
+				if ck.Tokenizer != nil {
+					enc, pad = ck.Tokenizer, ck.Tokenizer.PadID()
+				}
+				exs, err := data.ReadJSONL(*dataPath, enc)
+				if err != nil {
+					return err
+				}
+				st, err = calib.Run(be, ck.Model, data.Batches(exs, *batchSize, *maxLen, pad), names, cfg,
+					calib.Options{UseLabelMask: !*noLabelMask, Shuffle: *shuffle, Seed: *seed, Progress: io.log})
+				if err != nil {
+					return err
+				}
 			}
 			pc, layers, err := peft.FromEVA(st, ck.Model.Linears(), *modelDir, !*noLabelMask)
 			if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"os"
@@ -48,6 +49,19 @@ func TestCalibrateWritesAdapterStateAndReport(t *testing.T) {
 			if v != 0 {
 				t.Fatalf("%s: B is not zero", l.Module)
 			}
+		}
+	}
+	// The saved state reproduces the same adapter without data.
+	again := filepath.Join(t.TempDir(), "again")
+	if code, _, errOut := runCLI(t, "calibrate", "--model", filepath.Join(fixtures, "llama"), "--state",
+		filepath.Join(out, stateFile), "--out", again); code != 0 {
+		t.Fatalf("calibrate --state failed: %s", errOut)
+	}
+	for _, f := range []string{peft.ConfigFile, peft.WeightsFile} {
+		a, _ := os.ReadFile(filepath.Join(out, f))
+		b, _ := os.ReadFile(filepath.Join(again, f))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs when written from the saved state", f)
 		}
 	}
 }
