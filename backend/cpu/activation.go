@@ -17,10 +17,7 @@ func (be *Backend) SwiGLUForward(out, gate, up *tensor.Tensor) {
 	mustShape("SwiGLUForward", "up", up, out.Shape()...)
 	o, g, u := Data(out), Data(gate), Data(up)
 	parallelFor(len(o), elementCost, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			x := float64(g[i])
-			o[i] = float32(x * sigmoid(x) * float64(u[i]))
-		}
+		vecSwiGLU(o[lo:hi], g[lo:hi], u[lo:hi])
 	})
 }
 
@@ -36,12 +33,7 @@ func (be *Backend) SwiGLUBackward(dgate, dup, dout, gate, up *tensor.Tensor) {
 	}
 	dg, du, d, g, u := Data(dgate), Data(dup), Data(dout), Data(gate), Data(up)
 	parallelFor(len(d), elementCost, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			x, dy := float64(g[i]), float64(d[i])
-			s := sigmoid(x)
-			dg[i] += float32(dy * float64(u[i]) * s * (1 + x*(1-s)))
-			du[i] += float32(dy * x * s)
-		}
+		vecSwiGLUBackward(dg[lo:hi], du[lo:hi], d[lo:hi], g[lo:hi], u[lo:hi])
 	})
 }
 

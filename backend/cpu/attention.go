@@ -87,6 +87,11 @@ func (be *Backend) AttentionForward(out, probs, q, k, v *tensor.Tensor, lengths 
 	a := attentionShapes("AttentionForward", q, k, v, probs, lengths)
 	mustShape("AttentionForward", "out", out, q.Shape()...)
 	o, ps, qs, ks, vs := Data(out), Data(probs), Data(q), Data(k), Data(v)
+	be.singleThreadedBLAS(func() { be.attentionForward(a, o, ps, qs, ks, vs, scale) })
+}
+
+// attentionForward runs AttentionForward's heads in parallel; OpenBLAS must be on one thread.
+func (be *Backend) attentionForward(a attnDims, o, ps, qs, ks, vs []float32, scale float32) {
 	ldq, ldk, s := a.ldq(), a.ldk(), a.s
 	parallelFor(a.b*a.h, a.headCost(), func(lo, hi int) {
 		for task := lo; task < hi; task++ {
@@ -115,17 +120,8 @@ func (be *Backend) AttentionForward(out, probs, q, k, v *tensor.Tensor, lengths 
 
 // softmaxInPlace replaces row by its softmax, subtracting the maximum first; row is not empty.
 func softmaxInPlace(row []float32) {
-	m := rowMax(row)
-	var s float32
-	for j, x := range row {
-		e := float32(fastExp(float64(x - m)))
-		row[j] = e
-		s += e
-	}
-	inv := 1 / s
-	for j := range row {
-		row[j] *= inv
-	}
+	m := vecMax(row)
+	vecScale(row, float32(1/vecExpSum(row, row, m)))
 }
 
 // AttentionBackward accumulates dq, dk and dv given the forward's inputs and probs P. With
@@ -140,6 +136,12 @@ func (be *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, probs *tensor.Te
 	mustShape("AttentionBackward", "dv", dv, v.Shape()...)
 	dqs, dks, dvs, gs := Data(dq), Data(dk), Data(dv), Data(dout)
 	qs, ks, vs, ps := Data(q), Data(k), Data(v), Data(probs)
+	be.singleThreadedBLAS(func() { be.attentionBackward(a, dqs, dks, dvs, gs, qs, ks, vs, ps, scale) })
+}
+
+// attentionBackward runs AttentionBackward's (batch row, key/value head) tasks in parallel; OpenBLAS
+// must be on one thread.
+func (be *Backend) attentionBackward(a attnDims, dqs, dks, dvs, gs, qs, ks, vs, ps []float32, scale float32) {
 	ldq, ldk, s := a.ldq(), a.ldk(), a.s
 	parallelFor(a.b*a.kv, 2*a.group*a.headCost(), func(lo, hi int) {
 		ds := make([]float32, attnBlock*s) // dP, then dS, of one row block; row stride kb
@@ -168,11 +170,5 @@ func (be *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, probs *tensor.Te
 // softmaxBackwardInPlace turns dp, the gradient with respect to softmax outputs p of one row, into
 // the gradient with respect to its inputs: dp[j] = p[j]·(dp[j] − Σₖ p[k]·dp[k]).
 func softmaxBackwardInPlace(dp, p []float32) {
-	var dot float64
-	for j, g := range dp {
-		dot += float64(g) * float64(p[j])
-	}
-	for j, g := range dp {
-		dp[j] = float32(float64(p[j]) * (float64(g) - dot))
-	}
+	vecMulSub(dp, p, float32(vecDot(dp, p)))
 }

@@ -14,10 +14,7 @@ func (be *Backend) Axpy(alpha float32, x, y *tensor.Tensor) {
 	mustLen("Axpy", "x", x, y.Len())
 	xs, ys := Data(x), Data(y)
 	parallelFor(len(ys), 1, func(lo, hi int) {
-		xs, ys := xs[lo:hi], ys[lo:hi]
-		for i := range ys {
-			ys[i] += alpha * xs[i]
-		}
+		vecAxpy(ys[lo:hi], xs[lo:hi], alpha)
 	})
 }
 
@@ -27,10 +24,7 @@ func (be *Backend) Add(out, a, b *tensor.Tensor) {
 	mustLen("Add", "b", b, out.Len())
 	o, as, bs := Data(out), Data(a), Data(b)
 	parallelFor(len(o), 1, func(lo, hi int) {
-		o, as, bs := o[lo:hi], as[lo:hi], bs[lo:hi]
-		for i := range o {
-			o[i] = as[i] + bs[i]
-		}
+		vecAdd(o[lo:hi], as[lo:hi], bs[lo:hi])
 	})
 }
 
@@ -38,10 +32,7 @@ func (be *Backend) Add(out, a, b *tensor.Tensor) {
 func (be *Backend) Scale(t *tensor.Tensor, alpha float32) {
 	ts := Data(t)
 	parallelFor(len(ts), 1, func(lo, hi int) {
-		ts := ts[lo:hi]
-		for i := range ts {
-			ts[i] *= alpha
-		}
+		vecScale(ts[lo:hi], alpha)
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -37,20 +36,32 @@ var (
 	sgemmDesc string
 )
 
-// defaultSgemm binds OpenBLAS once, on one thread (the backend splits large products across
-// goroutines itself, see Gemm), or returns the pure-Go fallback (warning once) when the library
-// cannot be loaded.
-func defaultSgemm() (sgemmFunc, string) {
+// defaultSgemm binds OpenBLAS once, on runtime.GOMAXPROCS threads, or returns the pure-Go fallback
+// (warning once) when the library cannot be loaded. threaded reports OpenBLAS.
+func defaultSgemm() (fn sgemmFunc, desc string, threaded bool) {
 	sgemmOnce.Do(func() {
 		if err := openblas.Bind(&cblasSgemm, "cblas_sgemm"); err != nil {
 			openblas.WarnFallback("cpu GEMM", err)
 			sgemmImpl, sgemmDesc = sgemmGo, "gonum (pure Go)"
 			return
 		}
-		openblas.SetThreads(1)
+		openblas.SetThreads(runtime.GOMAXPROCS(0))
 		sgemmImpl, sgemmDesc = sgemmOpenBLAS, fmt.Sprintf("openblas (%s)", openblas.Path())
 	})
-	return sgemmImpl, sgemmDesc
+	return sgemmImpl, sgemmDesc, sgemmDesc != "gonum (pure Go)"
+}
+
+// singleThreadedBLAS runs f, which issues products from parallel goroutines (attention's per-head
+// GEMMs), with OpenBLAS on one thread: otherwise each goroutine's call would start OpenBLAS's
+// worker threads too, and they would fight over the cores. The thread count is process-wide and
+// restored afterwards; a Gemm that another goroutine runs meanwhile runs on one thread (slower,
+// still correct). gonum's fallback composes with goroutines and needs no switch.
+func (be *Backend) singleThreadedBLAS(f func()) {
+	if !be.blasThreaded {
+		f()
+		return
+	}
+	openblas.WithThreads(1, f)
 }
 
 func cblasTranspose(t bool) int32 {
@@ -150,67 +161,5 @@ func (be *Backend) Gemm(transA, transB bool, alpha float32, a, b *tensor.Tensor,
 		panic(fmt.Sprintf("cpu: Gemm(transA=%v, transB=%v): shapes %v · %v → %v do not match",
 			transA, transB, a.Shape(), b.Shape(), c.Shape()))
 	}
-	be.splitGemm(transA, transB, m, n, ak, alpha, Data(a), max(1, ac), Data(b), max(1, bc), beta, Data(c), max(1, n))
-}
-
-// minSplitFlops is the size of product (m·n·k) from which Gemm splits the work across goroutines.
-const minSplitFlops = 1 << 21
-
-// splitGemm computes a whole product as independent panels of c on parallel goroutines: row panels
-// when c has at least as many rows as columns, column panels otherwise. Each panel is an ordinary
-// strided GEMM on single-threaded OpenBLAS, so the goroutines own the cores and no BLAS worker
-// thread spins beside the Go kernels that follow.
-func (be *Backend) splitGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || m*n*k < minSplitFlops || (m < 32 && n < 32) {
-		be.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	if m >= n {
-		parallelPanels(m, workers, func(r0, r1 int) {
-			ap := a[r0:] // op(a) = aᵀ: its rows r0.. are columns r0.. of a
-			if !transA {
-				ap = a[r0*lda:]
-			}
-			be.sgemm(transA, transB, r1-r0, n, k, alpha, ap, lda, b, ldb, beta, c[r0*ldc:], ldc)
-		})
-		return
-	}
-	parallelPanels(n, workers, func(c0, c1 int) {
-		bp := b[c0:] // columns c0.. of op(b) = b
-		if transB {
-			bp = b[c0*ldb:] // op(b) = bᵀ: its columns c0.. are rows c0.. of b
-		}
-		be.sgemm(transA, transB, m, c1-c0, k, alpha, a, lda, bp, ldb, beta, c[c0:], ldc)
-	})
-}
-
-// panelsPerWorker splits a product finer than one panel per goroutine, so that a core slowed by
-// other work does not hold up the whole product.
-var panelsPerWorker = 4
-
-// parallelPanels runs body on panels [lo, hi) covering [0, n), handed out to workers goroutines as
-// they finish. Panel edges fall on multiples of 16 (whole SIMD and micro-kernel widths).
-func parallelPanels(n, workers int, body func(lo, hi int)) {
-	const align = 16
-	size := max(align, (n/(workers*panelsPerWorker))/align*align)
-	panels := (n + size - 1) / size
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	run := func() {
-		defer wg.Done()
-		for {
-			p := int(next.Add(1)) - 1
-			if p >= panels {
-				return
-			}
-			body(p*size, min((p+1)*size, n))
-		}
-	}
-	wg.Add(workers)
-	for range workers - 1 {
-		go run()
-	}
-	run()
-	wg.Wait()
+	be.sgemm(transA, transB, m, n, ak, alpha, Data(a), max(1, ac), Data(b), max(1, bc), beta, Data(c), max(1, n))
 }

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"sync"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ func gemmImpls(t *testing.T) map[string]*Backend {
 func TestGemmAllTransposes(t *testing.T) {
 	rng := newRand(1)
 	for implName, be := range gemmImpls(t) {
-		// the last two are large enough for Gemm to split into row and column panels
+		// the last two are large enough for OpenBLAS to split the product across its threads
 		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}, {150, 97, 200}, {40, 260, 230}} {
 			m, n, k := size[0], size[1], size[2]
 			for _, transA := range []bool{false, true} {
@@ -99,7 +100,7 @@ func TestGemmDegenerate(t *testing.T) {
 // TestGemmFallbackMatchesOpenBLAS compares the pure-Go path with OpenBLAS on a size large enough to
 // use both libraries' blocked kernels.
 func TestGemmFallbackMatchesOpenBLAS(t *testing.T) {
-	if _, desc := defaultSgemm(); desc == "gonum (pure Go)" {
+	if _, _, threaded := defaultSgemm(); !threaded {
 		t.Skip("OpenBLAS is not loaded; nothing to compare the fallback with")
 	}
 	rng := newRand(3)
@@ -123,4 +124,53 @@ func TestGemmShapeMismatchPanics(t *testing.T) {
 	mustPanic(t, "sgemm with a short operand", func() {
 		be.sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
 	})
+}
+
+// TestGemmConcurrent runs multi-threaded products from several goroutines at once, while another
+// goroutine keeps switching OpenBLAS to one thread and back (as attention does): every result must
+// still match the reference.
+func TestGemmConcurrent(t *testing.T) {
+	be := New()
+	const m, n, k, workers, rounds = 120, 90, 400, 4, 10
+	rng := newRand(4)
+	a, b := randSlice(rng, m*k, 1), randSlice(rng, k*n, 1)
+	want := refGemm(false, false, m, n, k, 1, to64(a), to64(b), 0, make([]float64, m*n))
+	stop := make(chan struct{})
+	switched := make(chan struct{})
+	go func() {
+		defer close(switched)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				be.singleThreadedBLAS(func() {})
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan string, workers*rounds)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := be.Zeros(m, n)
+			for r := range rounds {
+				be.Gemm(false, false, 1, be.Wrap(a, m, k), be.Wrap(b, k, n), 0, c)
+				for i, v := range Data(c) {
+					if math.Abs(float64(v)-want[i]) > 1e-4 {
+						errs <- name("goroutine %d round %d: element %d = %v, want %v", w, r, i, v, want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-switched
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

@@ -7,23 +7,12 @@ import (
 	"github.com/eva-lora/eva/tensor"
 )
 
-// rowMax returns the largest element of a non-empty row.
-func rowMax(row []float32) float32 {
-	m := row[0]
-	for _, v := range row[1:] {
-		m = max(m, v)
-	}
-	return m
-}
-
-// logSumExp returns the row maximum m and s = Σⱼ e^(row[j] − m), so logsumexp(row) = m + log s.
-// Subtracting the maximum keeps every exponent ≤ 0; s is accumulated in float64.
-func logSumExp(row []float32) (m float32, s float64) {
-	m = rowMax(row)
-	for _, v := range row {
-		s += fastExp(float64(v - m))
-	}
-	return m, s
+// logSumExp returns the row maximum m and s = Σⱼ e^(row[j] − m), so logsumexp(row) = m + log s,
+// using scratch (as long as row) for the exponentials. Subtracting the maximum keeps every exponent
+// ≤ 0; s is accumulated in float64.
+func logSumExp(row, scratch []float32) (m float32, s float64) {
+	m = vecMax(row)
+	return m, vecExpSum(scratch, row, m)
 }
 
 // lossShapes checks logits [N, V] and one target per row (negative, or a valid class).
@@ -47,13 +36,14 @@ func (be *Backend) CrossEntropyForward(losses, logits *tensor.Tensor, targets []
 	mustShape("CrossEntropyForward", "losses", losses, n)
 	l, x := Data(losses), Data(logits)
 	parallelFor(n, v*elementCost, func(lo, hi int) {
+		scratch := make([]float32, v)
 		for i := lo; i < hi; i++ {
 			if targets[i] < 0 {
 				l[i] = 0
 				continue
 			}
 			row := x[i*v : (i+1)*v]
-			m, s := logSumExp(row)
+			m, s := logSumExp(row, scratch)
 			l[i] = float32(float64(m-row[targets[i]]) + math.Log(s))
 		}
 	})
@@ -72,16 +62,8 @@ func (be *Backend) CrossEntropyBackward(dlogits, logits *tensor.Tensor, targets 
 				continue
 			}
 			row, drow := x[i*v:(i+1)*v], d[i*v:(i+1)*v]
-			m, s := rowMax(row), 0.0
-			for j, z := range row {
-				e := fastExp(float64(z - m))
-				exps[j] = float32(e)
-				s += e
-			}
-			k := float64(scale) / s
-			for j, e := range exps {
-				drow[j] += float32(k * float64(e))
-			}
+			_, s := logSumExp(row, exps)
+			vecAxpy(drow, exps, float32(float64(scale)/s))
 			drow[targets[i]] -= scale
 		}
 	})
@@ -104,17 +86,10 @@ func (be *Backend) CrossEntropyLossGrad(losses, grad, logits *tensor.Tensor, tar
 				clear(drow)
 				continue
 			}
-			m, zt, s := rowMax(row), row[t], 0.0
-			for j, z := range row {
-				e := fastExp(float64(z - m))
-				drow[j] = float32(e)
-				s += e
-			}
+			zt := row[t]
+			m, s := logSumExp(row, drow) // drow may be row: each element is read before it is written
 			l[i] = float32(float64(m-zt) + math.Log(s))
-			k := float32(float64(scale) / s)
-			for j := range drow {
-				drow[j] *= k
-			}
+			vecScale(drow, float32(float64(scale)/s))
 			drow[t] -= scale
 		}
 	})

@@ -7,8 +7,8 @@ import (
 )
 
 // Normalisation statistics are accumulated in float32, as PyTorch does for float32 inputs (its
-// vectorised reductions keep several partial sums; sum32 keeps eight). Backward passes accumulate
-// their row reductions in float64.
+// vectorised reductions keep several partial sums; sum32 keeps eight, the AVX-512 kernel 32).
+// Backward passes accumulate their row reductions in float64.
 
 // sum32 returns Σ x[i] in float32 with eight interleaved partial sums.
 func sum32(x []float32) float32 {
@@ -70,12 +70,9 @@ func (be *Backend) RMSNormForward(out, rstd, x, w *tensor.Tensor, eps float32) {
 	parallelFor(n, 2*d, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := xs[i*d : (i+1)*d]
-			ri := rsqrt32(sumSquares32(row, 0)/float32(d) + eps)
+			ri := rsqrt32(vecSumSquares(row)/float32(d) + eps)
 			r[i] = ri
-			orow := o[i*d : (i+1)*d]
-			for j, v := range row {
-				orow[j] = (v * ri) * ws[j]
-			}
+			vecScaleMul(o[i*d:(i+1)*d], row, ws, ri)
 		}
 	})
 }
@@ -90,15 +87,9 @@ func (be *Backend) RMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor) {
 	parallelFor(n, 4*d, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			grow, xrow, dxrow := g[i*d:(i+1)*d], xs[i*d:(i+1)*d], dxs[i*d:(i+1)*d]
-			var dot float64
-			for j, gv := range grow {
-				dot += float64(gv) * float64(ws[j]) * float64(xrow[j])
-			}
 			ri := float64(r[i])
-			c := dot * ri * ri * ri / float64(d)
-			for j, gv := range grow {
-				dxrow[j] += float32(ri*float64(gv)*float64(ws[j]) - c*float64(xrow[j]))
-			}
+			c := vecDot3(grow, ws, xrow) * ri * ri * ri / float64(d)
+			vecRMSNormBackward(dxrow, grow, xrow, ws, r[i], float32(c))
 		}
 	})
 	if dw == nil {
@@ -109,11 +100,7 @@ func (be *Backend) RMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor) {
 	forColumns(n, d, func(c0, c1 int) {
 		acc := make([]float64, c1-c0)
 		for i := range n {
-			ri := float64(r[i])
-			grow, xrow := g[i*d+c0:i*d+c1], xs[i*d+c0:i*d+c1]
-			for j := range acc {
-				acc[j] += float64(grow[j]) * float64(xrow[j]) * ri
-			}
+			vecAccMul(acc, g[i*d+c0:i*d+c1], xs[i*d+c0:i*d+c1], float64(r[i]))
 		}
 		for j, v := range acc {
 			dws[c0+j] += float32(v)

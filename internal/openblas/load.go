@@ -2,6 +2,10 @@
 // symbols. The CPU backend binds its BLAS calls and linalg its LAPACK calls (the Fortran interface,
 // column-major) through it. When no library is found, Load reports an error and callers fall back to
 // pure Go, warning once.
+//
+// Before loading the library, Load sets OPENBLAS_THREAD_TIMEOUT=4 in the C environment unless the
+// user set it (see quietIdleWorkers): OpenBLAS's worker threads then sleep as soon as a call ends
+// instead of spinning on cores that Go code needs between BLAS calls.
 package openblas
 
 import (
@@ -50,6 +54,8 @@ func Load() (uintptr, error) {
 			loadErr = errors.New("OpenBLAS disabled by " + EnvPath + "=none")
 			return
 		}
+		quietIdleWorkers()
+		chooseCoreType()
 		var tried []string
 		for _, p := range candidates() {
 			h, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_GLOBAL)
@@ -63,6 +69,45 @@ func Load() (uintptr, error) {
 			strings.Join(tried, ", "), EnvPath)
 	})
 	return handle, loadErr
+}
+
+// ThreadTimeoutVar is OpenBLAS's environment variable for how long an idle worker thread spins
+// before it sleeps: 2ⁿ CPU cycles for n in [4, 30], read once when the library loads. OpenBLAS's
+// default, n = 28, is about 0.1 s.
+const ThreadTimeoutVar = "OPENBLAS_THREAD_TIMEOUT"
+
+// quietIdleWorkers sets ThreadTimeoutVar to 4 (sleep after 16 cycles) in the C environment, unless
+// the user set it. After every multi-threaded call, OpenBLAS's workers otherwise spin for about
+// 0.1 s, which in a training step means always, on the cores that the Go kernels between products
+// need. Measured on 2 cores with the Llama training step of models/llama BenchmarkForwardBackward
+// (steps alternated in one process, medians of 8–12): OpenBLAS's own threads against the previous
+// design, single-threaded OpenBLAS on goroutine panels, gave 690 against 659 and 623 against 601
+// tokens/s with this setting, but 647 against 650 with OpenBLAS's default. OpenBLAS reads the
+// variable with getenv when it loads, which os.Setenv does not reach in a binary built without
+// cgo, so libc's setenv is called through purego. Without libc nothing changes.
+func quietIdleWorkers() {
+	if _, set := os.LookupEnv(ThreadTimeoutVar); !set {
+		setCEnv(ThreadTimeoutVar, "4")
+	}
+}
+
+// setCEnv sets a variable in the C library's environment, which a library loaded later reads with
+// getenv (os.Setenv does not reach it in a binary built without cgo). Without libc it does nothing.
+func setCEnv(name, value string) {
+	for _, lib := range []string{"libc.so.6", "libc.so"} {
+		libc, err := purego.Dlopen(lib, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+		if err != nil {
+			continue
+		}
+		sym, err := purego.Dlsym(libc, "setenv")
+		if err != nil {
+			return
+		}
+		var setenv func(name, value string, overwrite int32) int32
+		purego.RegisterFunc(&setenv, sym)
+		setenv(name, value, 0)
+		return
+	}
 }
 
 // Path is the path the library was loaded from ("" when it was not loaded).
@@ -112,8 +157,7 @@ func bindThreads() bool {
 }
 
 // SetThreads sets OpenBLAS's process-wide thread count (a no-op when the library is absent).
-// eva's CPU backend runs OpenBLAS on one thread and splits large products across goroutines itself,
-// so that no OpenBLAS worker thread spins on a core that a Go kernel needs.
+// eva's CPU backend sets it to runtime.GOMAXPROCS when it binds cblas_sgemm.
 func SetThreads(n int) {
 	if !bindThreads() {
 		return
@@ -123,9 +167,9 @@ func SetThreads(n int) {
 	setThreads(int32(n))
 }
 
-// WithThreads runs f with OpenBLAS on n threads and restores the previous count afterwards. It is for
-// LAPACK calls (SVD, eigendecomposition) that parallelise internally and that no goroutine splits.
-// Calls are serialised.
+// WithThreads runs f with OpenBLAS on n threads and restores the previous count afterwards: n = 1
+// for kernels that call BLAS from parallel goroutines (the CPU backend's attention), n = all cores
+// for LAPACK calls (SVD, eigendecomposition) that parallelise internally. Calls are serialised.
 func WithThreads(n int, f func()) {
 	if !bindThreads() {
 		f()
