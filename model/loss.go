@@ -28,6 +28,11 @@ func (l Loss) Perplexity() float64 { return math.Exp(l.Mean()) }
 func CrossEntropy(be tensor.Backend, logits *tensor.Tensor, targets []int32) Loss {
 	losses := be.Zeros(logits.Dim(0))
 	be.CrossEntropyForward(losses, logits, targets)
+	return sumLosses(be, losses, targets)
+}
+
+// sumLosses adds the per-row losses of the counted targets in float64.
+func sumLosses(be tensor.Backend, losses *tensor.Tensor, targets []int32) Loss {
 	var l Loss
 	for i, v := range be.ToHost(losses) {
 		if targets[i] >= 0 {
@@ -54,11 +59,5 @@ func LossGrad(be tensor.Backend, logits *tensor.Tensor, targets []int32) (Loss, 
 		scale = 1 / float32(tokens)
 	}
 	be.CrossEntropyLossGrad(losses, logits, logits, targets, scale)
-	l := Loss{Tokens: tokens}
-	for i, v := range be.ToHost(losses) {
-		if targets[i] >= 0 {
-			l.Sum += float64(v)
-		}
-	}
-	return l, logits
+	return sumLosses(be, losses, targets), logits
 }

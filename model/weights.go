@@ -49,7 +49,7 @@ func NormalInit(seed uint64, std float64) Init {
 }
 
 // Loader reads tensors from a WeightSource onto a backend, checking each shape against the one the
-// configuration implies, and remembers which names it consumed. With a nil Src it creates every
+// configuration implies. With a nil Src it creates every
 // tensor with Init instead (a freshly initialised model).
 type Loader struct {
 	// Src is the weight source and Origin names it in errors (the checkpoint directory).
@@ -71,7 +71,7 @@ func (l *Loader) Load(name string, shape ...int) (*tensor.Tensor, error) {
 	return l.adopt(data, shape), nil
 }
 
-// read returns the named tensor's data after checking its shape, and marks it used.
+// read returns the named tensor's data after checking its shape.
 func (l *Loader) read(name string, shape []int) ([]float32, error) {
 	if l.Src == nil {
 		return l.Init(name, shape), nil
@@ -95,10 +95,6 @@ func (l *Loader) read(name string, shape []int) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.Origin, err)
 	}
-	if l.used == nil {
-		l.used = map[string]bool{}
-	}
-	l.used[name] = true
 	return data, nil
 }
 
@@ -128,6 +124,3 @@ func (l *Loader) LoadTransposed(name string, rows, cols int) (*tensor.Tensor, er
 	}
 	return l.adopt(dst, []int{rows, cols}), nil
 }
-
-// Used reports whether a tensor name was consumed.
-func (l *Loader) Used(name string) bool { return l.used[name] }

@@ -90,11 +90,8 @@ type Backend interface {
 	// CrossEntropyForward writes losses[i] = logsumexp(logits[i, :]) − logits[i, targets[i]] for
 	// logits [N, V], losses [N]; rows whose target is negative get 0.
 	CrossEntropyForward(losses, logits *Tensor, targets []int32)
-	// CrossEntropyBackward accumulates dlogits[i, :] += scale·(softmax(logits[i, :]) − onehot(targets[i]))
-	// for rows whose target is not negative.
-	CrossEntropyBackward(dlogits, logits *Tensor, targets []int32, scale float32)
-	// CrossEntropyLossGrad fuses the two for training: it writes losses as CrossEntropyForward does
-	// and OVERWRITES grad with scale·(softmax − onehot) (zero rows where the target is negative),
+	// CrossEntropyLossGrad is the training form: it writes losses as CrossEntropyForward does and
+	// OVERWRITES grad with scale·(softmax − onehot) (zero rows where the target is negative),
 	// computing each exponential once. grad may be logits itself, which saves a [N, V] buffer.
 	CrossEntropyLossGrad(losses, grad, logits *Tensor, targets []int32, scale float32)
 }

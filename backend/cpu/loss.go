@@ -49,26 +49,6 @@ func (be *Backend) CrossEntropyForward(losses, logits *tensor.Tensor, targets []
 	})
 }
 
-// CrossEntropyBackward accumulates dlogits[i, :] += scale·(softmax(logits[i, :]) − onehot(targets[i]))
-// for rows whose target is not negative.
-func (be *Backend) CrossEntropyBackward(dlogits, logits *tensor.Tensor, targets []int32, scale float32) {
-	n, v := lossShapes("CrossEntropyBackward", logits, targets)
-	mustShape("CrossEntropyBackward", "dlogits", dlogits, n, v)
-	d, x := Data(dlogits), Data(logits)
-	parallelFor(n, v*elementCost, func(lo, hi int) {
-		exps := make([]float32, v) // e^(z − max) of one row, so each exponential is computed once
-		for i := lo; i < hi; i++ {
-			if targets[i] < 0 {
-				continue
-			}
-			row, drow := x[i*v:(i+1)*v], d[i*v:(i+1)*v]
-			_, s := logSumExp(row, exps)
-			vecAxpy(drow, exps, float32(float64(scale)/s))
-			drow[targets[i]] -= scale
-		}
-	})
-}
-
 // CrossEntropyLossGrad writes losses[i] and overwrites grad[i, :] = scale·(softmax(logits[i, :]) −
 // onehot(targets[i])) (zero for negative targets) in one pass over each row. grad may alias logits:
 // each element is read before it is written.

@@ -140,9 +140,7 @@ func parseNormalizer(raw json.RawMessage, where string) (normalizer, error) {
 	where += " " + typ
 	switch typ {
 	case "Sequence":
-		items, err := parseSequence(raw, "normalizers", where, func(r json.RawMessage, at string) (normalizer, error) {
-			return parseNormalizer(r, at)
-		})
+		items, err := parseSequence(raw, "normalizers", where, parseNormalizer)
 		return normalizerSeq(items), err
 	case "Prepend":
 		var v struct {
@@ -188,9 +186,7 @@ func parsePreTokenizer(raw json.RawMessage, where string) (preTokenizer, error) 
 	where += " " + typ
 	switch typ {
 	case "Sequence":
-		items, err := parseSequence(raw, "pretokenizers", where, func(r json.RawMessage, at string) (preTokenizer, error) {
-			return parsePreTokenizer(r, at)
-		})
+		items, err := parseSequence(raw, "pretokenizers", where, parsePreTokenizer)
 		return preTokenizerSeq(items), err
 	case "ByteLevel":
 		v := struct {
@@ -248,9 +244,7 @@ func parseDecoder(raw json.RawMessage, where string) (decoder, error) {
 	where += " " + typ
 	switch typ {
 	case "Sequence":
-		items, err := parseSequence(raw, "decoders", where, func(r json.RawMessage, at string) (decoder, error) {
-			return parseDecoder(r, at)
-		})
+		items, err := parseSequence(raw, "decoders", where, parseDecoder)
 		return decoderSeq(items), err
 	case "ByteLevel":
 		return byteLevelDecoder{}, nil
