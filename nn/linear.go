@@ -22,6 +22,20 @@ type Capture interface {
 	Observe(ctx *Context, name string, x *tensor.Tensor)
 }
 
+// GradCapture is implemented by a Capture that also wants each Linear layer's output gradient dy
+// [N, Out] during the backward pass (LoRA-DA's Fisher statistics). dy is only valid during the call.
+type GradCapture interface {
+	ObserveGrad(ctx *Context, name string, dy *tensor.Tensor)
+}
+
+// OutputScaler is implemented by adapters that rescale the layer's output per feature (DoRA's
+// magnitude over norm): y = c ⊙ (W·x + update) + bias. Linear's Backward then gives the base
+// weight's gradient and dx the rescaled gradient c ⊙ dy (the bias still gets dy).
+type OutputScaler interface {
+	// ScaleOutputGrad returns c ⊙ dy [N, Out]; the result is only valid until the next call.
+	ScaleOutputGrad(ctx *Context, dy *tensor.Tensor) *tensor.Tensor
+}
+
 // Linear computes y = x·Wᵀ + b (+ the adapter's contribution). W is stored as [Out, In], PyTorch's
 // nn.Linear layout, whatever the checkpoint's layout was (GPT-2's Conv1D weights are transposed at
 // load time and FanInFanOut records it).
@@ -84,14 +98,21 @@ func (l *Linear) Forward(ctx *Context, x, y *tensor.Tensor) {
 // the adapter's gradients, from dy [N, Out] and the forward input x.
 func (l *Linear) Backward(ctx *Context, x, dy, dx *tensor.Tensor) {
 	be := ctx.Backend
-	if dx != nil {
-		be.Gemm(false, false, 1, dy, l.W, 1, dx)
-	}
-	if l.GradW != nil {
-		be.Gemm(true, false, 1, dy, x, 1, l.GradW)
+	if g, ok := l.Capture.(GradCapture); ok {
+		g.ObserveGrad(ctx, l.Name, dy)
 	}
 	if l.GradB != nil {
 		be.SumRows(l.GradB, dy)
+	}
+	dyBase := dy
+	if s, ok := l.Adapter.(OutputScaler); ok {
+		dyBase = s.ScaleOutputGrad(ctx, dy)
+	}
+	if dx != nil {
+		be.Gemm(false, false, 1, dyBase, l.W, 1, dx)
+	}
+	if l.GradW != nil {
+		be.Gemm(true, false, 1, dyBase, x, 1, l.GradW)
 	}
 	if l.Adapter != nil {
 		l.Adapter.Backward(ctx, x, dy, dx)

@@ -22,4 +22,9 @@ type Context struct {
 	// Blocks, when positive, stops a model's forward pass after that many transformer blocks: no
 	// logits are computed (calibration needs only the inputs of layers in those blocks).
 	Blocks int
+	// Training enables training-only behaviour (adapter dropout).
+	Training bool
+	// Seed drives the randomness of a training pass (dropout masks); the trainer sets a new value per
+	// micro-batch so that a resumed run draws the same masks again.
+	Seed uint64
 }

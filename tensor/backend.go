@@ -94,4 +94,20 @@ type Backend interface {
 	// OVERWRITES grad with scale·(softmax − onehot) (zero rows where the target is negative),
 	// computing each exponential once. grad may be logits itself, which saves a [N, V] buffer.
 	CrossEntropyLossGrad(losses, grad, logits *Tensor, targets []int32, scale float32)
+
+	// Adapter kernels (DoRA, dropout).
+
+	// MulRowVector writes out[i, :] = x[i, :]·v for x, out [N, D] and v [D]; out may alias x.
+	MulRowVector(out, x, v *Tensor)
+	// ScaleRows writes out[i, :] = x[i, :]·v[i] for x, out [N, D] and v [N]; out may alias x.
+	ScaleRows(out, x, v *Tensor)
+	// RowDots writes dst[i] = Σⱼ a[i, j]·b[i, j] for a, b [N, D] and dst [N] (float64 accumulation).
+	RowDots(dst, a, b *Tensor)
+	// ColDots accumulates dst[j] += Σᵢ a[i, j]·b[i, j] for a, b [N, D] and dst [D].
+	ColDots(dst, a, b *Tensor)
+	// Dropout writes out = x·keep/(1−p), where keep[i] is 1 with probability 1−p, drawn from a
+	// counter-based hash of (seed, i): the same seed gives the same mask, so a backward pass can apply
+	// the forward's mask again. out may alias x; p is in [0, 1).
+	Dropout(out, x *Tensor, p float32, seed uint64)
+
 }
