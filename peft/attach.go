@@ -9,7 +9,8 @@ import (
 )
 
 // Attach puts the adapter's layers onto a model's Linear layers (by module path) as LoRA adapters
-// on backend be. Every adapter layer must name a Linear layer of the model, with matching sizes.
+// on backend be (with the config's dropout and DoRA magnitudes). Every adapter layer must name a
+// Linear layer of the model, with matching sizes; nothing is attached when one does not.
 func Attach(be tensor.Backend, linears []*nn.Linear, c Config, layers []Layer) ([]*lora.Adapter, error) {
 	byName := map[string]*nn.Linear{}
 	for _, l := range linears {
@@ -28,10 +29,32 @@ func Attach(be tensor.Backend, linears []*nn.Linear, c Config, layers []Layer) (
 		if err != nil {
 			return nil, err
 		}
+		ad.Dropout = float32(c.Dropout)
+		if c.DoRA != (l.Magnitude != nil) {
+			return nil, fmt.Errorf("adapter layer %s: use_dora is %v but the layer has %d magnitudes", l.Module, c.DoRA, len(l.Magnitude))
+		}
+		if l.Magnitude != nil {
+			if err := ad.SetMagnitude(be.FromHost(l.Magnitude, l.Out)); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, ad)
 	}
 	for i, l := range layers {
 		byName[l.Module].Adapter = out[i]
 	}
 	return out, nil
+}
+
+// Layers reads trained adapters back into the layers Save writes (A, B, DoRA magnitude and alpha).
+func Layers(be tensor.Backend, adapters []*lora.Adapter) []Layer {
+	out := make([]Layer, len(adapters))
+	for i, ad := range adapters {
+		l := ad.Layer()
+		out[i] = Layer{Module: l.Name, Rank: ad.Rank, In: l.In, Out: l.Out, A: be.ToHost(ad.A), B: be.ToHost(ad.B), Alpha: ad.Alpha}
+		if ad.Magnitude != nil {
+			out[i].Magnitude = be.ToHost(ad.Magnitude)
+		}
+	}
+	return out
 }

@@ -49,14 +49,14 @@ func Load(dir string) (Config, []Layer, error) {
 	if rc.R == nil || *rc.R < 1 || rc.Alpha == nil {
 		return Config{}, nil, fmt.Errorf("load adapter %s: r must be ≥ 1 and lora_alpha present", cfgPath)
 	}
-	if rc.UseDoRA {
-		return Config{}, nil, fmt.Errorf("load adapter %s: DoRA adapters are not supported yet", cfgPath)
-	}
 	alphaKeys, err := orderedKeys(b, "alpha_pattern")
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("load adapter %s: %w", cfgPath, err)
 	}
-	c := Config{BaseModel: rc.BaseModel, R: *rc.R, Alpha: *rc.Alpha, RSLoRA: rc.UseRSLoRA, FanInFanOut: rc.FanInFanOut,
+	if rc.Dropout < 0 || rc.Dropout >= 1 {
+		return Config{}, nil, fmt.Errorf("load adapter %s: lora_dropout %v, want [0, 1)", cfgPath, rc.Dropout)
+	}
+	c := Config{BaseModel: rc.BaseModel, R: *rc.R, Alpha: *rc.Alpha, RSLoRA: rc.UseRSLoRA, DoRA: rc.UseDoRA, FanInFanOut: rc.FanInFanOut,
 		Dropout: rc.Dropout, TaskType: rc.TaskType, Eva: rc.Eva}
 	var initStr string
 	if json.Unmarshal(rc.Init, &initStr) == nil {
@@ -68,19 +68,23 @@ func Load(dir string) (Config, []Layer, error) {
 		return Config{}, nil, fmt.Errorf("load adapter: %w", err)
 	}
 	defer f.Close()
+	c.Metadata = f.Metadata()
 	var layers []Layer
 	seen := map[string]bool{}
 	for _, name := range f.Names() {
 		module, ok := strings.CutSuffix(name, ".lora_A.weight")
 		if !ok {
-			if !strings.HasSuffix(name, ".lora_B.weight") {
-				return Config{}, nil, fmt.Errorf("load adapter %s: unexpected tensor %q (eva reads lora_A/lora_B only)", wPath, name)
+			if !strings.HasSuffix(name, ".lora_B.weight") && !isMagnitude(name) {
+				return Config{}, nil, fmt.Errorf("load adapter %s: unexpected tensor %q (eva reads lora_A, lora_B and lora_magnitude_vector)", wPath, name)
+			}
+			if isMagnitude(name) && !c.DoRA {
+				return Config{}, nil, fmt.Errorf("load adapter %s: tensor %q is a DoRA magnitude but use_dora is false", wPath, name)
 			}
 			continue
 		}
 		module = strings.TrimPrefix(module, prefix)
 		seen[module] = true
-		l, err := readLayer(f, wPath, module)
+		l, err := readLayer(f, wPath, module, c.DoRA)
 		if err != nil {
 			return Config{}, nil, err
 		}
@@ -100,6 +104,9 @@ func Load(dir string) (Config, []Layer, error) {
 		if m, ok := strings.CutSuffix(name, ".lora_B.weight"); ok && !seen[strings.TrimPrefix(m, prefix)] {
 			return Config{}, nil, fmt.Errorf("load adapter %s: %s has lora_B but no lora_A", wPath, m)
 		}
+		if isMagnitude(name) && !seen[strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(name, ".weight"), magnitudeSuffix), prefix)] {
+			return Config{}, nil, fmt.Errorf("load adapter %s: %s is a DoRA magnitude without lora_A and lora_B", wPath, name)
+		}
 	}
 	if len(layers) == 0 {
 		return Config{}, nil, fmt.Errorf("load adapter %s: no LoRA tensors", wPath)
@@ -107,8 +114,13 @@ func Load(dir string) (Config, []Layer, error) {
 	return c, layers, nil
 }
 
-// readLayer reads one module's A and B and checks that their shapes fit together.
-func readLayer(f *safetensors.File, path, module string) (Layer, error) {
+// isMagnitude reports whether a tensor name is a DoRA magnitude (with or without ".weight").
+func isMagnitude(name string) bool {
+	return strings.HasSuffix(name, magnitudeSuffix) || strings.HasSuffix(name, magnitudeSuffix+".weight")
+}
+
+// readLayer reads one module's A and B (and DoRA magnitude) and checks that their shapes fit together.
+func readLayer(f *safetensors.File, path, module string, dora bool) (Layer, error) {
 	aName, bName := prefix+module+".lora_A.weight", prefix+module+".lora_B.weight"
 	ai, _ := f.Info(aName)
 	bi, ok := f.Info(bName)
@@ -126,7 +138,25 @@ func readLayer(f *safetensors.File, path, module string) (Layer, error) {
 	if err != nil {
 		return Layer{}, fmt.Errorf("load adapter: %w", err)
 	}
-	return Layer{Module: module, Rank: ai.Shape[0], In: ai.Shape[1], Out: bi.Shape[0], A: a, B: bv}, nil
+	l := Layer{Module: module, Rank: ai.Shape[0], In: ai.Shape[1], Out: bi.Shape[0], A: a, B: bv}
+	if !dora {
+		return l, nil
+	}
+	mName := prefix + module + magnitudeSuffix
+	mi, ok := f.Info(mName)
+	if !ok {
+		mName += ".weight"
+		if mi, ok = f.Info(mName); !ok {
+			return Layer{}, fmt.Errorf("load adapter %s: use_dora is true but %s has no lora_magnitude_vector", path, module)
+		}
+	}
+	if len(mi.Shape) != 1 || mi.Shape[0] != l.Out {
+		return Layer{}, fmt.Errorf("load adapter %s: %s has a DoRA magnitude of shape %v for %d outputs", path, module, mi.Shape, l.Out)
+	}
+	if l.Magnitude, err = f.Float32(mName); err != nil {
+		return Layer{}, fmt.Errorf("load adapter: %w", err)
+	}
+	return l, nil
 }
 
 // matchKey applies PEFT's pattern rule: the key is a regular expression that must match a suffix

@@ -1,6 +1,7 @@
 // Package peft writes (and reads) LoRA adapters in Hugging Face PEFT's format: a directory with
 // adapter_config.json and adapter_model.safetensors whose tensors are named
-// base_model.model.<module>.lora_A.weight [r, in] and ...lora_B.weight [out, r], F32.
+// base_model.model.<module>.lora_A.weight [r, in] and ...lora_B.weight [out, r], F32, plus
+// ...lora_magnitude_vector [out] for DoRA.
 package peft
 
 import (
@@ -32,9 +33,15 @@ type Layer struct {
 	// Rank, In and Out give the shapes: A is [Rank, In], B is [Out, Rank], row-major.
 	Rank, In, Out int
 	A, B          []float32
+	// Magnitude is DoRA's magnitude vector [Out], nil for plain LoRA.
+	Magnitude []float32
 	// Alpha is this layer's lora_alpha.
 	Alpha float64
 }
+
+// magnitudeSuffix ends the name of a DoRA magnitude tensor (PEFT drops the ".weight" of the
+// parameter when it saves one).
+const magnitudeSuffix = ".lora_magnitude_vector"
 
 // EvaConfig is the eva_config object PEFT records for init_lora_weights="eva".
 type EvaConfig struct {
@@ -64,6 +71,9 @@ type Config struct {
 	Dropout float64
 	// TaskType is PEFT's task_type ("CAUSAL_LM" when empty).
 	TaskType string
+	// Metadata goes into the safetensors header next to {"format": "pt"} (eva records how the
+	// adapter was made there, since PEFT's config has no field for it).
+	Metadata map[string]string
 }
 
 // configJSON renders adapter_config.json as PEFT writes it: sorted keys, two-space indent,
@@ -180,12 +190,25 @@ func WriteFiles(dir string, c Config, layers []Layer) error {
 		tensors = append(tensors,
 			safetensors.F32(prefix+l.Module+".lora_A.weight", []int{l.Rank, l.In}, l.A),
 			safetensors.F32(prefix+l.Module+".lora_B.weight", []int{l.Out, l.Rank}, l.B))
+		if (l.Magnitude != nil) != c.DoRA || (l.Magnitude != nil && len(l.Magnitude) != l.Out) {
+			return fmt.Errorf("save adapter %s: layer %s has %d DoRA magnitudes for %d outputs (use_dora %v)",
+				dir, l.Module, len(l.Magnitude), l.Out, c.DoRA)
+		}
+		if l.Magnitude != nil {
+			tensors = append(tensors, safetensors.F32(prefix+l.Module+magnitudeSuffix, []int{l.Out}, l.Magnitude))
+		}
+	}
+	meta := map[string]string{"format": "pt"}
+	for k, v := range c.Metadata {
+		if k != "format" {
+			meta[k] = v
+		}
 	}
 	cfg, err := configJSON(c, layers)
 	if err != nil {
 		return fmt.Errorf("save adapter %s: %w", dir, err)
 	}
-	if err := safetensors.Write(filepath.Join(dir, WeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
+	if err := safetensors.Write(filepath.Join(dir, WeightsFile), tensors, meta); err != nil {
 		return fmt.Errorf("save adapter %s: %w", dir, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ConfigFile), cfg, 0o644); err != nil {
