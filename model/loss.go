@@ -53,11 +53,17 @@ func LossGrad(be tensor.Backend, logits *tensor.Tensor, targets []int32) (Loss, 
 			tokens++
 		}
 	}
-	losses := be.Zeros(logits.Dim(0))
 	scale := float32(0)
 	if tokens > 0 {
 		scale = 1 / float32(tokens)
 	}
+	return LossGradScaled(be, logits, targets, scale)
+}
+
+// LossGradScaled is LossGrad with the gradient of scale × the summed loss instead of the mean: a
+// step that accumulates several micro-batches passes 1/(tokens of the whole step).
+func LossGradScaled(be tensor.Backend, logits *tensor.Tensor, targets []int32, scale float32) (Loss, *tensor.Tensor) {
+	losses := be.Zeros(logits.Dim(0))
 	be.CrossEntropyLossGrad(losses, logits, logits, targets, scale)
 	return sumLosses(be, losses, targets), logits
 }

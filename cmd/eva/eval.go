@@ -25,6 +25,7 @@ var evalCommand = command{
 		maxLen := fs.Int("max-length", 0, "truncate sequences to this many tokens (0 = no limit)")
 		padID := fs.Int("pad-id", -1, "token id used for padding (-1 = the tokenizer's pad, else EOS, else 0)")
 		dump := fs.String("dump-logits", "", "write logits [examples, max_len, vocab] and input_ids to this safetensors `file`")
+		adapter := fs.String("adapter", "", "evaluate with this PEFT LoRA adapter `dir`ectory attached")
 		return func(io streams, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("unexpected arguments %q", args)
@@ -39,6 +40,11 @@ var evalCommand = command{
 			ck, err := models.Open(*modelDir, be)
 			if err != nil {
 				return err
+			}
+			if *adapter != "" {
+				if _, _, err := attachAdapter(be, ck, *adapter); err != nil {
+					return err
+				}
 			}
 			r, err := evaluate(io, be, ck, *dataPath, *batchSize, *maxLen, *padID, *dump)
 			if err != nil {

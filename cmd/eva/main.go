@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"calibrate": calibrateCommand,
 	"eval":      evalCommand,
 	"info":      infoCommand,
+	"merge":     mergeCommand,
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
