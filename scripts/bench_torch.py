@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
-"""Time full-gradient training steps of a ~20M-parameter Llama in PyTorch on the CPU.
+"""Time training steps of a ~20M-parameter Llama in PyTorch on the CPU (full or LoRA).
 
 Usage (pin the cores the same way as the Go binary under comparison):
     taskset -c 0,1 python3 scripts/bench_torch.py --threads 2
+    taskset -c 0,1 python3 scripts/bench_torch.py --threads 2 --lora 16
 
-One step is forward (with HF's shifted cross-entropy loss) plus backward to every
-parameter, float32, random token ids. Gradients are zeroed in place between steps,
-outside the timed region. Prints one JSON object: sizes, per-step seconds, the
-median, tokens per second (batch*seq / median step) and the peak resident set size.
+Default (--lora 0): one step is forward (with HF's shifted cross-entropy loss) plus
+backward to every parameter, float32, random token ids. Gradients are zeroed in place
+between steps, outside the timed region.
+
+--lora R: PEFT LoRA (r R, alpha --lora-alpha or 2R, target_modules "all-linear", which
+leaves lm_head out, dropout 0) on the frozen model, torch.optim.AdamW over the adapter
+parameters; one timed step is forward + loss + backward + optimizer.step + zero_grad.
+
+Prints one JSON object: sizes, per-step seconds, the median, tokens per second
+(batch*seq / median step) and the peak resident set size.
 """
 
 import argparse
@@ -38,9 +45,15 @@ def parse_args():
     p.add_argument("--vocab", type=int, default=32000)
     p.add_argument("--attn", default="sdpa", choices=["sdpa", "eager"])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lora", type=int, default=0, metavar="R",
+                   help="LoRA rank; 0 (default) times full-gradient steps instead")
+    p.add_argument("--lora-alpha", type=float, default=None, help="LoRA alpha (default 2R)")
+    p.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate (LoRA mode)")
     args = p.parse_args()
-    if min(args.threads, args.batch, args.seq, args.steps) < 1 or args.warmup < 0:
-        p.error("threads, batch, seq and steps must be >= 1; warmup >= 0")
+    if min(args.threads, args.batch, args.seq, args.steps) < 1 or args.warmup < 0 or args.lora < 0:
+        p.error("threads, batch, seq and steps must be >= 1; warmup and lora >= 0")
+    if args.lora_alpha is None:
+        args.lora_alpha = 2.0 * args.lora
     return args
 
 
@@ -89,12 +102,42 @@ def main():
     embedding = model.get_input_embeddings().weight.numel() + model.get_output_embeddings().weight.numel()
     ids = torch.randint(0, args.vocab, (args.batch, args.seq), generator=torch.Generator().manual_seed(args.seed))
 
-    def step():
-        model.zero_grad(set_to_none=False)
-        t0 = time.perf_counter()
-        out = model(input_ids=ids, labels=ids, use_cache=False)
-        out.loss.backward()
-        return time.perf_counter() - t0, out.loss.item()
+    extra = {}
+    if args.lora:
+        import peft
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(
+            r=args.lora, lora_alpha=args.lora_alpha, target_modules="all-linear",
+            lora_dropout=0.0, bias="none", task_type="CAUSAL_LM"))
+        model.train()
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(trainable, lr=args.lr)
+        extra = {
+            "mode": "lora",
+            "peft": peft.__version__,
+            "lora_r": args.lora,
+            "lora_alpha": args.lora_alpha,
+            "lora_targets": sorted({n.split(".")[-1] for n, m in model.named_modules() if hasattr(m, "lora_A")}),
+            "params_trainable": sum(p.numel() for p in trainable),
+            "optimizer": f"AdamW(lr={args.lr})",
+            "step": "forward+loss+backward+optimizer.step+zero_grad",
+        }
+
+        def step():
+            t0 = time.perf_counter()
+            out = model(input_ids=ids, labels=ids, use_cache=False)
+            out.loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return time.perf_counter() - t0, out.loss.item()
+    else:
+        def step():
+            model.zero_grad(set_to_none=False)
+            t0 = time.perf_counter()
+            out = model(input_ids=ids, labels=ids, use_cache=False)
+            out.loss.backward()
+            return time.perf_counter() - t0, out.loss.item()
 
     for _ in range(args.warmup):
         step()
@@ -132,6 +175,7 @@ def main():
         "loss_first_last": [round(losses[0], 4), round(losses[-1], 4)],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    result.update(extra)
     print(json.dumps(result, indent=1))
 
 
