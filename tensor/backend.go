@@ -110,4 +110,16 @@ type Backend interface {
 	// the forward's mask again. out may alias x; p is in [0, 1).
 	Dropout(out, x *Tensor, p float32, seed uint64)
 
+	// Optimizer kernels.
+
+	// AdamW applies step t ≥ 1 of torch.optim.AdamW to p in place, updating the moment buffers m and
+	// v (p, g, m, v of equal element counts): decoupled weight decay p·(1 − lr·wd) first, then
+	// m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², and p ← p − lr·m̂/(√v̂ + eps) with the bias
+	// corrections m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ). Backends mirror PyTorch's float32 order of
+	// operations, so results agree with it to rounding. The scalars are float64, as PyTorch's Python
+	// floats are; g is read only.
+	AdamW(p, g, m, v *Tensor, lr, beta1, beta2, eps, weightDecay float64, step int)
+	// SumSquares returns Σ x² accumulated in float64 (gradient norms for clipping); the result does
+	// not depend on how the backend splits the work.
+	SumSquares(x *Tensor) float64
 }
