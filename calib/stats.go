@@ -82,7 +82,7 @@ func Collect(be tensor.Backend, m model.Model, batches []*data.Batch, targets []
 		}
 		if backward {
 			targets := b.Targets()
-			hook.batchTokens = countCounted(targets)
+			hook.batchTokens = model.CountTargets(targets)
 			if hook.batchTokens == 0 {
 				return nil, fmt.Errorf("statistics batch %d: no token has a label", i)
 			}
@@ -129,16 +129,6 @@ func Collect(be tensor.Backend, m model.Model, batches []*data.Batch, targets []
 		}
 	}
 	return st, nil
-}
-
-func countCounted(targets []int32) int {
-	n := 0
-	for _, t := range targets {
-		if t >= 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // statsHook accumulates input second moments (forward) and output gradient squares (backward).

@@ -47,12 +47,7 @@ func sumLosses(be tensor.Backend, losses *tensor.Tensor, targets []int32) Loss {
 // of its mean over the counted targets, in place: the returned gradient is the logits tensor itself,
 // overwritten (a model's backward pass reads no logits, and a [N, V] buffer is saved).
 func LossGrad(be tensor.Backend, logits *tensor.Tensor, targets []int32) (Loss, *tensor.Tensor) {
-	tokens := 0
-	for _, t := range targets {
-		if t >= 0 {
-			tokens++
-		}
-	}
+	tokens := CountTargets(targets)
 	scale := float32(0)
 	if tokens > 0 {
 		scale = 1 / float32(tokens)
@@ -66,4 +61,15 @@ func LossGradScaled(be tensor.Backend, logits *tensor.Tensor, targets []int32, s
 	losses := be.Zeros(logits.Dim(0))
 	be.CrossEntropyLossGrad(losses, logits, logits, targets, scale)
 	return sumLosses(be, losses, targets), logits
+}
+
+// CountTargets is the number of targets that count (non-negative).
+func CountTargets(targets []int32) int {
+	n := 0
+	for _, t := range targets {
+		if t >= 0 {
+			n++
+		}
+	}
+	return n
 }

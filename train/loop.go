@@ -331,7 +331,7 @@ func (t *Trainer) accumulate(step int) (model.Loss, int, error) {
 			return model.Loss{}, 0, err
 		}
 		batches[i] = b
-		total += countTargets(b.Targets())
+		total += model.CountTargets(b.Targets())
 	}
 	if total == 0 {
 		return model.Loss{}, 0, errors.New("no token of this step's batches has a label")
@@ -356,16 +356,6 @@ func (t *Trainer) accumulate(step int) (model.Loss, int, error) {
 		tokens += b.B * b.S
 	}
 	return loss, tokens, nil
-}
-
-func countTargets(targets []int32) int {
-	n := 0
-	for _, v := range targets {
-		if v >= 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // evaluate computes the held-out loss and records it.
