@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/eva-lora/eva/internal/flagfile"
 )
 
 // streams are where a command writes its results (out) and its progress and notes (log).
@@ -41,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if c, ok := commands[args[1]]; ok {
 				fs := newFlagSet(args[1], c, stdout)
 				c.setup(fs)
+				flagfile.Register(fs)
 				fs.Usage()
 				return 0
 			}
@@ -56,7 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := newFlagSet(args[0], c, stderr)
 	runFn := c.setup(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	flagfile.Register(fs)
+	if err := flagfile.Load(fs, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
