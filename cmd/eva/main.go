@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"eval":      evalCommand,
 	"info":      infoCommand,
 	"merge":     mergeCommand,
+	"train":     trainCommand,
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

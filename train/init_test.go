@@ -1,0 +1,112 @@
+package train
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/eva-lora/eva/backend/cpu"
+	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/eva"
+	"github.com/eva-lora/eva/lora/inits"
+	"github.com/eva-lora/eva/model"
+	"github.com/eva-lora/eva/models"
+	"github.com/eva-lora/eva/peft"
+)
+
+func logitsOf(t *testing.T, ck *models.Checkpoint, b *data.Batch) []float32 {
+	t.Helper()
+	be := ck.Model.Linears()[0].W.Backend()
+	l, err := ck.Model.Forward(model.Context(be, b), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be.ToHost(l)
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		x := float64(a[i]) - float64(b[i])
+		d = max(d, x, -x)
+	}
+	return d
+}
+
+// TestInitialiseEveryMethod initialises every method on the tiny Llama and checks, end to end:
+//   - the model's output at step 0 is unchanged for every method whose defining property says so
+//     (B = 0, or an offset base weight W − s·B·A), and changed for LoRA-One and LoRA-DA, which start
+//     one (scaled) gradient step away;
+//   - after a simulated training step (B perturbed), the adapter Write produces, loaded onto a fresh
+//     copy of the ORIGINAL base model, gives the same logits as the trained model (offset methods are
+//     rewritten as rank-2r adapters);
+//   - SaveInitial + Reattach rebuild the same base weights bit for bit.
+func TestInitialiseEveryMethod(t *testing.T) {
+	batches := fixtureBatches(3)
+	for _, name := range []string{"kaiming", "gaussian", "eva", "pissa", "pissa_niter_2", "milora", "olora",
+		"corda", "corda-kpm", "lora-ga", "lora-one", "lora-da", "ailora"} {
+		t.Run(name, func(t *testing.T) {
+			be := cpu.New()
+			ck, err := models.Open("../testdata/models/llama", be)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := logitsOf(t, ck, batches[0])
+			m, err := inits.Parse(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			targets := []string{"model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj", "model.layers.1.mlp.down_proj"}
+			ecfg := eva.DefaultConfig()
+			ecfg.Rho = 1
+			a, err := Initialise(be, ck.Model, InitSpec{Method: m, Targets: targets, R: 2, Alpha: 4, Seed: 3,
+				EVA: ecfg, Calibration: batches, Population: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := maxAbsDiff(logitsOf(t, ck, batches[0]), base)
+			changes := name == "lora-one" || name == "lora-da"
+			if changes && d < 1e-6 {
+				t.Errorf("%s should start away from the base model, logits moved by %g", name, d)
+			}
+			if !changes && d > 2e-4 {
+				t.Errorf("%s changed the step-0 logits by %g", name, d)
+			}
+			dir := t.TempDir()
+			if err := a.SaveInitial(filepath.Join(dir, "init")); err != nil {
+				t.Fatal(err)
+			}
+			for _, ad := range a.List { // a training step's worth of change
+				b := be.ToHost(ad.B)
+				for i := range b {
+					b[i] += 0.05 * float32(i%7-3)
+				}
+				be.Copy(ad.B, be.FromHost(b, ad.B.Shape()...))
+			}
+			trained := logitsOf(t, ck, batches[0])
+			if err := a.Write(be, dir); err != nil {
+				t.Fatal(err)
+			}
+			fresh, _ := models.Open("../testdata/models/llama", be)
+			c, layers, err := peft.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := peft.Attach(be, fresh.Model.Linears(), c, layers); err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(logitsOf(t, fresh, batches[0]), trained); d > 2e-4 {
+				t.Errorf("the written adapter on the original base differs from the trained model by %g", d)
+			}
+			again, _ := models.Open("../testdata/models/llama", be)
+			if _, err := Reattach(be, again.Model, filepath.Join(dir, "init")); err != nil {
+				t.Fatal(err)
+			}
+			for i, l := range ck.Model.Linears() {
+				if !slices.Equal(be.ToHost(l.W), be.ToHost(again.Model.Linears()[i].W)) {
+					t.Fatalf("Reattach gives another base weight for %s", l.Name)
+				}
+			}
+		})
+	}
+}
