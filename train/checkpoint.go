@@ -57,6 +57,17 @@ func checkpointSteps(out string) ([]int, error) {
 	return steps, nil
 }
 
+// removeStaleTemporaries deletes the temporary directories of checkpoints whose writing was killed
+// (atomicdir names them ".<name>.tmp-*"); they are never read.
+func removeStaleTemporaries(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".step-") && strings.Contains(e.Name(), ".tmp-") {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
 // SaveAdapterFunc writes the adapter in a user-facing format (PEFT) into a checkpoint directory.
 type SaveAdapterFunc func(dir string) error
 

@@ -17,15 +17,13 @@ import (
 	"github.com/eva-lora/eva/tensor"
 )
 
-// Batches is a resumable source of training micro-batches: it cycles through epochs forever, and
-// SetPosition returns it to a position that Position reported, after which Next yields exactly the batches
-// it yielded from there the first time.
+// Batches is a resumable source of training micro-batches (data.Loader is one): it cycles through
+// epochs, and SeekTo returns it to a position that Position reported, after which Next yields
+// exactly the batches it yielded from there the first time.
 type Batches interface {
 	Next() (*data.Batch, error)
-	// Position is an opaque cursor (for example epoch and index); Epoch the current epoch (0-based).
-	Position() int64
-	SetPosition(pos int64) error
-	Epoch() int
+	Position() data.Position
+	SeekTo(p data.Position) error
 }
 
 // Config is a training run's hyperparameters.
@@ -113,12 +111,12 @@ type Trainer struct {
 
 // runState is what a checkpoint records besides parameters and optimizer moments.
 type runState struct {
-	Step        int     `json:"step"`
-	Position    int64   `json:"data_position"`
-	Tokens      int64   `json:"tokens"`
-	Seconds     float64 `json:"seconds"`
-	Fingerprint string  `json:"fingerprint"`
-	LastLoss    float64 `json:"last_loss"`
+	Step        int           `json:"step"`
+	Position    data.Position `json:"data_position"`
+	Tokens      int64         `json:"tokens"`
+	Seconds     float64       `json:"seconds"`
+	Fingerprint string        `json:"fingerprint"`
+	LastLoss    float64       `json:"last_loss"`
 }
 
 // Result summarises a finished run.
@@ -190,24 +188,26 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 
 // Resume continues the run whose latest checkpoint is in t.Dir, bit for bit: parameters, optimizer
 // moments, step, data position and metrics are restored and later steps redo exactly what the
-// interrupted run would have done.
+// interrupted run would have done. A run killed before its first checkpoint starts again from step
+// 0 (the caller must have restored the step-0 adapters).
 func (t *Trainer) Resume(ctx context.Context) (Result, error) {
-	if err := t.setup(); err != nil {
-		return Result{}, err
-	}
+	removeStaleTemporaries(checkpointsDir(t.Dir))
 	step, dir, err := latestCheckpoint(t.Dir)
 	if err != nil {
 		return Result{}, err
 	}
 	if step < 0 {
-		return Result{}, fmt.Errorf("train: resume: no checkpoint in %s", checkpointsDir(t.Dir))
+		return t.Run(ctx)
+	}
+	if err := t.setup(); err != nil {
+		return Result{}, err
 	}
 	st, err := t.loadCheckpoint(dir)
 	if err != nil {
 		return Result{}, err
 	}
 	t.state = st
-	if err := t.Train.SetPosition(st.Position); err != nil {
+	if err := t.Train.SeekTo(st.Position); err != nil {
 		return Result{}, fmt.Errorf("train: resume from %s: %w", dir, err)
 	}
 	if t.metrics, err = ResumeMetrics(metricsPath(t.Dir), st.Step); err != nil {
@@ -267,7 +267,7 @@ func (t *Trainer) loop(ctx context.Context) (Result, error) {
 		t.state.Seconds = base + time.Since(started).Seconds()
 		rate := float64(t.state.Tokens-startTokens) / time.Since(started).Seconds()
 		if step%logEvery == 0 || step == c.Steps {
-			if err := t.metrics.Write(Event{Step: step, Epoch: Float(t.Train.Epoch()), Loss: Opt(loss.Mean()), LR: Opt(lr),
+			if err := t.metrics.Write(Event{Step: step, Epoch: Float(t.Train.Position().Epoch), Loss: Opt(loss.Mean()), LR: Opt(lr),
 				GradNorm: Opt(norm), Tokens: t.state.Tokens, TokensPerS: Opt(rate), ElapsedS: Opt(t.state.Seconds)}); err != nil {
 				return Result{}, err
 			}
@@ -367,7 +367,7 @@ func (t *Trainer) evaluate(step int) error {
 	if err != nil {
 		return fmt.Errorf("train: evaluation at step %d: %w", step, err)
 	}
-	m := Event{Step: step, Epoch: Float(t.Train.Epoch()), EvalLoss: Opt(l.Mean())}
+	m := Event{Step: step, Epoch: Float(t.Train.Position().Epoch), EvalLoss: Opt(l.Mean())}
 	if t.OnEval != nil {
 		m.Extra = t.OnEval(step, l)
 	}
