@@ -84,3 +84,46 @@ func (b *Batch) Targets() []int32 {
 	}
 	return t
 }
+
+// Batches groups examples in order into right-padded batches of at most size sequences, truncating
+// each to maxLen tokens (0 = no limit) and padding with padID. Padding positions get label IgnoreIndex.
+func Batches(exs []Example, size, maxLen int, padID int32) []*Batch {
+	var out []*Batch
+	for start := 0; start < len(exs); start += size {
+		out = append(out, makeBatch(exs[start:min(start+size, len(exs))], maxLen, padID))
+	}
+	return out
+}
+
+// makeBatch pads a group of examples into a batch (see Batches).
+func makeBatch(group []Example, maxLen int, padID int32) *Batch {
+	S := 0
+	for _, ex := range group {
+		S = max(S, clip(len(ex.IDs), maxLen))
+	}
+	b := &Batch{B: len(group), S: S, IDs: make([]int32, len(group)*S), Lengths: make([]int32, len(group)),
+		Labels: make([]int32, len(group)*S)}
+	for i, ex := range group {
+		n := clip(len(ex.IDs), maxLen)
+		b.Lengths[i] = int32(n)
+		for s := 0; s < S; s++ {
+			r := i*S + s
+			switch {
+			case s >= n:
+				b.IDs[r], b.Labels[r] = padID, IgnoreIndex
+			case ex.Labels != nil:
+				b.IDs[r], b.Labels[r] = ex.IDs[s], ex.Labels[s]
+			default:
+				b.IDs[r], b.Labels[r] = ex.IDs[s], ex.IDs[s]
+			}
+		}
+	}
+	return b
+}
+
+func clip(n, maxLen int) int {
+	if maxLen > 0 && n > maxLen {
+		return maxLen
+	}
+	return n
+}

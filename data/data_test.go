@@ -31,7 +31,7 @@ func TestParseJSONLShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Example{{IDs: []int32{1, 'a', 'b'}}, {IDs: []int32{5, 6, 7}, Labels: []int32{-100, 6, 7}}, {IDs: []int32{9}}}
+	want := []Example{{IDs: []int32{1, 'a', 'b'}, Kind: KindText}, {IDs: []int32{5, 6, 7}, Labels: []int32{-100, 6, 7}}, {IDs: []int32{9}}}
 	if !reflect.DeepEqual(exs, want) {
 		t.Fatalf("got %v, want %v", exs, want)
 	}

@@ -359,9 +359,9 @@ func chatTemplate(ck *models.Checkpoint) (*data.ChatTemplate, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, ok := tc.Templates[tokconfig.DefaultTemplate]
-	if !ok {
-		return nil, nil
+	src, file, ok, err := tc.ChatTemplate("")
+	if err != nil || !ok {
+		return nil, err
 	}
-	return data.NewChatTemplate(tc.TemplateFiles[tokconfig.DefaultTemplate], src, tc.TemplateVars())
+	return data.NewChatTemplate(file, src, tc.TemplateVars())
 }
