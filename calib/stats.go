@@ -23,8 +23,8 @@ type Statistics struct {
 	// averaged over the batches.
 	Grad map[string]*linalg.Dense
 	// OutGradSq is, per output feature, the mean over non-padding tokens t of (∂L/∂yₜ)² [Out], where
-	// L is the summed token loss of t's batch and yₜ the layer's output at t (the diagonal of K-FAC's
-	// output-gradient factor, LoRA-DA's D_y).
+	// L is the mean token loss of t's batch and yₜ the layer's output at t: the diagonal of K-FAC's
+	// output-gradient factor. With one sequence per batch it is LoRA-DA's D_y.
 	OutGradSq map[string][]float64
 	// Tokens and Batches count what went in.
 	Tokens, Batches int
@@ -82,13 +82,13 @@ func Collect(be tensor.Backend, m model.Model, batches []*data.Batch, targets []
 		}
 		if backward {
 			targets := b.Targets()
-			hook.batchTokens = model.CountTargets(targets)
-			if hook.batchTokens == 0 {
+			tokens := model.CountTargets(targets)
+			if tokens == 0 {
 				return nil, fmt.Errorf("statistics batch %d: no token has a label", i)
 			}
 			_, dlogits := model.LossGrad(be, logits, targets)
 			m.Backward(ctx, dlogits)
-			st.Tokens += hook.batchTokens
+			st.Tokens += tokens
 		}
 		if opt.Grad {
 			for _, l := range byName {
@@ -133,12 +133,11 @@ func Collect(be tensor.Backend, m model.Model, batches []*data.Batch, targets []
 
 // statsHook accumulates input second moments (forward) and output gradient squares (backward).
 type statsHook struct {
-	st          *Statistics
-	opt         StatsOptions
-	shares      map[string]string // layer → the layer whose input it shares (computed once)
-	covTokens   map[string]int    // rows summed into each Cov
-	gradRows    map[string]int    // rows summed into each OutGradSq
-	batchTokens int               // counted tokens of the current batch (the mean loss's divisor)
+	st        *Statistics
+	opt       StatsOptions
+	shares    map[string]string // layer → the layer whose input it shares (computed once)
+	covTokens map[string]int    // rows summed into each Cov
+	gradRows  map[string]int    // rows summed into each OutGradSq
 }
 
 // Observe implements nn.Capture: it adds the non-padding rows' x·xᵀ to the layer's sum.
@@ -172,8 +171,8 @@ func (h *statsHook) Observe(ctx *nn.Context, name string, x *tensor.Tensor) {
 	h.covTokens[name] += n
 }
 
-// ObserveGrad implements nn.GradCapture: dy is the gradient of the batch's mean loss, so T·dyₜ, with T
-// the batch's counted tokens, is the gradient of the summed loss.
+// ObserveGrad implements nn.GradCapture: it adds the squares of the non-padding rows of dy, the
+// gradient of the batch's mean loss.
 func (h *statsHook) ObserveGrad(ctx *nn.Context, name string, dy *tensor.Tensor) {
 	if !h.opt.OutGradSq {
 		return
@@ -185,15 +184,13 @@ func (h *statsHook) ObserveGrad(ctx *nn.Context, name string, dy *tensor.Tensor)
 		acc = make([]float64, d)
 		h.st.OutGradSq[name] = acc
 	}
-	scale := float64(h.batchTokens)
 	for i := 0; i < dy.Dim(0); i++ {
 		if ctx.Rows != nil && !ctx.Rows[i] {
 			continue
 		}
 		h.gradRows[name]++
 		for j, v := range host[i*d : (i+1)*d] {
-			g := float64(v) * scale
-			acc[j] += g * g
+			acc[j] += float64(v) * float64(v)
 		}
 	}
 }

@@ -124,3 +124,57 @@ func TestTrainingMatchesPEFT(t *testing.T) {
 		})
 	}
 }
+
+// TestTrainedAdaptersMatchPEFT loads adapters that eva train wrote (EVA with rsLoRA, DoRA, and the
+// offset methods PiSSA and LoRA-GA rewritten for the original base) and checks that eva computes the
+// logits PEFT computes with the same files, with the adapter attached and after merging.
+func TestTrainedAdaptersMatchPEFT(t *testing.T) {
+	batchRef, err := safetensors.Open(filepath.Join(loraFixtures, "plain", "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer batchRef.Close()
+	b := fixtureBatch(t, batchRef)
+	for _, name := range []string{"eva", "dora", "pissa", "lora-ga"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(loraFixtures, "trained", name)
+			be := cpu.New()
+			ck, err := models.Open("../testdata/models/llama", be)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, layers, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ads, err := Attach(be, ck.Model.Linears(), c, layers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := safetensors.Open(filepath.Join(dir, "peft_logits.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Close()
+			for _, merged := range []bool{false, true} {
+				if merged {
+					for _, a := range ads {
+						a.Merge(be)
+					}
+				}
+				logits, err := ck.Model.Forward(model.Context(be, b), b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := map[bool]string{false: "logits", true: "merged_logits"}[merged]
+				want, err := ref.Float32(key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := relErr(be.ToHost(logits), want); e > 2e-5 {
+					t.Errorf("%s: relative error %.2g against PEFT", key, e)
+				}
+			}
+		})
+	}
+}

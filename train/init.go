@@ -108,6 +108,7 @@ func Initialise(be tensor.Backend, m model.Model, spec InitSpec) (*Adapters, err
 		c.FanInFanOut = c.FanInFanOut || (l.FanInFanOut && contains(spec.Targets, l.Name))
 	}
 	a := &Adapters{Config: c, Initial: layers, Offset: spec.Method.Offsets(), EVAState: st}
+	a.Config.DoRA = false // the magnitudes come from the attached adapters
 	if err := a.attach(be, m); err != nil {
 		return nil, err
 	}
@@ -115,6 +116,7 @@ func Initialise(be tensor.Backend, m model.Model, spec InitSpec) (*Adapters, err
 		for _, ad := range a.List {
 			ad.InitMagnitude(be)
 		}
+		a.Config.DoRA = true
 		a.Initial = peft.Layers(be, a.List)
 	}
 	return a, nil

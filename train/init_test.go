@@ -3,6 +3,7 @@ package train
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/eva-lora/eva/backend/cpu"
@@ -44,8 +45,9 @@ func maxAbsDiff(a, b []float32) float64 {
 func TestInitialiseEveryMethod(t *testing.T) {
 	batches := fixtureBatches(3)
 	for _, name := range []string{"kaiming", "gaussian", "eva", "pissa", "pissa_niter_2", "milora", "olora",
-		"corda", "corda-kpm", "lora-ga", "lora-one", "lora-da", "ailora"} {
+		"corda", "corda-kpm", "lora-ga", "lora-one", "lora-da", "ailora", "kaiming+dora", "eva+dora"} {
 		t.Run(name, func(t *testing.T) {
+			name, dora := strings.CutSuffix(name, "+dora")
 			be := cpu.New()
 			ck, err := models.Open("../testdata/models/llama", be)
 			if err != nil {
@@ -59,7 +61,7 @@ func TestInitialiseEveryMethod(t *testing.T) {
 			targets := []string{"model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj", "model.layers.1.mlp.down_proj"}
 			ecfg := eva.DefaultConfig()
 			ecfg.Rho = 1
-			a, err := Initialise(be, ck.Model, InitSpec{Method: m, Targets: targets, R: 2, Alpha: 4, Seed: 3,
+			a, err := Initialise(be, ck.Model, InitSpec{Method: m, Targets: targets, R: 2, Alpha: 4, Seed: 3, DoRA: dora,
 				EVA: ecfg, Calibration: batches, Population: 100})
 			if err != nil {
 				t.Fatal(err)
@@ -77,6 +79,9 @@ func TestInitialiseEveryMethod(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, ad := range a.List { // a training step's worth of change
+				if dora != (ad.Magnitude != nil) {
+					t.Fatalf("DoRA %v but magnitude %v", dora, ad.Magnitude)
+				}
 				b := be.ToHost(ad.B)
 				for i := range b {
 					b[i] += 0.05 * float32(i%7-3)

@@ -29,9 +29,14 @@ func (s *sliceBatches) Next() (*data.Batch, error) {
 	s.pos++
 	return b, nil
 }
-func (s *sliceBatches) Position() int64             { return s.pos }
-func (s *sliceBatches) SetPosition(pos int64) error { s.pos = pos; return nil }
-func (s *sliceBatches) Epoch() int                  { return int(s.pos / int64(len(s.batches))) }
+func (s *sliceBatches) Position() data.Position {
+	return data.Position{Epoch: int(s.pos) / len(s.batches), Batch: int(s.pos) % len(s.batches)}
+}
+
+func (s *sliceBatches) SeekTo(p data.Position) error {
+	s.pos = int64(p.Epoch*len(s.batches) + p.Batch)
+	return nil
+}
 
 func fixtureBatches(seed uint64) []*data.Batch {
 	rng := rand.New(rand.NewPCG(seed, 1))

@@ -29,14 +29,6 @@ func fillGrad(p Param, rng *rand.Rand, scale float64) {
 	}
 }
 
-func to64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
-}
-
 // refParam is the float64 reference state of one parameter.
 type refParam struct {
 	p, m, v []float64
