@@ -6,6 +6,8 @@ import (
 	"maps"
 	"math"
 	"strings"
+
+	"github.com/eva-lora/eva/internal/pattern"
 )
 
 // Layer describes one target layer, given to New in module order.
@@ -62,13 +64,13 @@ func New(cfg Config, layers []Layer) (*Run, error) {
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("%w: no target layers", ErrConfig)
 	}
-	rankPat, err := compilePattern("rank pattern", cfg.RankPattern)
+	rankPat, err := pattern.Compile("rank pattern", cfg.RankPattern)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	alphaPat, err := compilePattern("alpha pattern", cfg.AlphaPattern)
+	alphaPat, err := pattern.Compile("alpha pattern", cfg.AlphaPattern)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	cfg.RankPattern, cfg.AlphaPattern = maps.Clone(cfg.RankPattern), maps.Clone(cfg.AlphaPattern)
 	run := &Run{cfg: cfg, index: make(map[string]int, len(layers))}
@@ -108,7 +110,7 @@ func New(cfg Config, layers []Layer) (*Run, error) {
 }
 
 // addLayer validates layer i and resolves its settings; hook layers get a hook.
-func (run *Run) addLayer(i int, l Layer, rankPat *pattern[int], alphaPat *pattern[float64]) (*layer, error) {
+func (run *Run) addLayer(i int, l Layer, rankPat *pattern.Pattern[int], alphaPat *pattern.Pattern[float64]) (*layer, error) {
 	switch {
 	case l.Name == "":
 		return nil, fmt.Errorf("%w: layer %d has an empty name", ErrConfig, i)
@@ -118,13 +120,13 @@ func (run *Run) addLayer(i int, l Layer, rankPat *pattern[int], alphaPat *patter
 	if _, dup := run.index[l.Name]; dup {
 		return nil, fmt.Errorf("%w: layer %s listed twice", ErrConfig, l.Name)
 	}
-	r, err := rankPat.lookup(l.Name, run.cfg.R)
+	r, err := rankPat.Lookup(l.Name, run.cfg.R)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	alpha, err := alphaPat.lookup(l.Name, run.cfg.Alpha)
+	alpha, err := alphaPat.Lookup(l.Name, run.cfg.Alpha)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	rl := &layer{Layer: l, r: r, alpha: alpha, maxRank: maxComponents(r, run.cfg.Rho)}
 	if rl.maxRank > l.In {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/eva-lora/eva/linalg"
+
+	"github.com/eva-lora/eva/internal/pattern"
 )
 
 // block describes a transformer-like block: q/k/v share an input, gate/up share another, o and down
@@ -135,11 +137,11 @@ func checkInvariants(t *testing.T, s *State) {
 // baseAlpha is the layer's alpha before scaling: its AlphaPattern value or Config.Alpha.
 func baseAlpha(t *testing.T, cfg Config, name string) float64 {
 	t.Helper()
-	p, err := compilePattern("alpha pattern", cfg.AlphaPattern)
+	p, err := pattern.Compile("alpha pattern", cfg.AlphaPattern)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := p.lookup(name, cfg.Alpha)
+	a, err := p.Lookup(name, cfg.Alpha)
 	if err != nil {
 		t.Fatal(err)
 	}

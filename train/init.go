@@ -11,6 +11,7 @@ import (
 	"github.com/eva-lora/eva/calib"
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/eva"
+	"github.com/eva-lora/eva/internal/pattern"
 	"github.com/eva-lora/eva/linalg"
 	"github.com/eva-lora/eva/lora"
 	"github.com/eva-lora/eva/lora/inits"
@@ -41,6 +42,10 @@ type InitSpec struct {
 	R      int
 	Alpha  float64
 	RSLoRA bool
+	// RankPattern and AlphaPattern override R and Alpha per layer (PEFT's rank_pattern and
+	// alpha_pattern: a key matches a module name when ^(.*\.)?(key)$ does).
+	RankPattern  map[string]int
+	AlphaPattern map[string]float64
 	// DoRA adds a magnitude vector, initialised to the row norms of the (possibly offset) weight
 	// plus the initial update, so the output is unchanged when the init is.
 	DoRA bool
@@ -137,6 +142,7 @@ func evaLayers(be tensor.Backend, m model.Model, spec InitSpec, c peft.Config) (
 	if st == nil {
 		cfg := spec.EVA
 		cfg.R, cfg.Alpha, cfg.Seed = spec.R, spec.Alpha, spec.Seed
+		cfg.RankPattern, cfg.AlphaPattern = spec.RankPattern, spec.AlphaPattern
 		if len(spec.Calibration) == 0 {
 			return c, nil, nil, errors.New("init eva: no calibration data")
 		}
@@ -175,9 +181,13 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 			return nil, fmt.Errorf("init %s: %w", spec.Method, err)
 		}
 	}
-	scale := spec.Alpha / float64(spec.R)
-	if spec.RSLoRA {
-		scale = spec.Alpha / math.Sqrt(float64(spec.R))
+	rankPat, err := pattern.Compile("rank pattern", spec.RankPattern)
+	if err != nil {
+		return nil, err
+	}
+	alphaPat, err := pattern.Compile("alpha pattern", spec.AlphaPattern)
+	if err != nil {
+		return nil, err
 	}
 	byName := map[string]*nn.Linear{}
 	for _, l := range m.Linears() {
@@ -206,7 +216,22 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 				st.Grad = g
 			}
 		}
-		cfg := inits.Config{Rank: spec.R, Scale: scale, Layer: name, Seed: spec.Seed}
+		r, err := rankPat.Lookup(name, spec.R)
+		if err != nil {
+			return nil, err
+		}
+		alpha, err := alphaPat.Lookup(name, spec.Alpha)
+		if err != nil {
+			return nil, err
+		}
+		if r < 1 {
+			return nil, fmt.Errorf("init: rank pattern gives %s rank %d, want ≥ 1", name, r)
+		}
+		scale := alpha / float64(r)
+		if spec.RSLoRA {
+			scale = alpha / math.Sqrt(float64(r))
+		}
+		cfg := inits.Config{Rank: r, Scale: scale, Layer: name, Seed: spec.Seed}
 		if spec.Method.NeedsOutGradSq() {
 			o := inits.DefaultLoRADAOptions()
 			o.Population = max(spec.Population, 1)
@@ -216,8 +241,8 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		if err != nil {
 			return nil, fmt.Errorf("init %s of %s: %w", spec.Method, name, err)
 		}
-		layers = append(layers, peft.Layer{Module: name, Rank: spec.R, In: l.In, Out: l.Out,
-			A: to32(res.A.Data), B: to32(res.B.Data), Alpha: spec.Alpha})
+		layers = append(layers, peft.Layer{Module: name, Rank: r, In: l.In, Out: l.Out,
+			A: to32(res.A.Data), B: to32(res.B.Data), Alpha: alpha})
 	}
 	return layers, nil
 }

@@ -115,3 +115,38 @@ func TestInitialiseEveryMethod(t *testing.T) {
 		})
 	}
 }
+
+// TestInitialisePatterns: rank and alpha patterns reach the adapters and the written PEFT config.
+func TestInitialisePatterns(t *testing.T) {
+	be := cpu.New()
+	ck, err := models.Open("../testdata/models/llama", be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := inits.Parse("pissa")
+	targets := []string{"model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj"}
+	a, err := Initialise(be, ck.Model, InitSpec{Method: m, Targets: targets, R: 2, Alpha: 4,
+		RankPattern: map[string]int{"v_proj": 3}, AlphaPattern: map[string]float64{`layers\.0\.self_attn\.q_proj`: 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.List[0].Rank != 2 || a.List[0].Alpha != 7 || a.List[1].Rank != 3 || a.List[1].Alpha != 4 {
+		t.Fatalf("ranks/alphas %d/%v and %d/%v", a.List[0].Rank, a.List[0].Alpha, a.List[1].Rank, a.List[1].Alpha)
+	}
+	dir := t.TempDir()
+	if err := a.Write(be, dir); err != nil {
+		t.Fatal(err)
+	}
+	c, layers, err := peft.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PiSSA offsets the base: the written adapter has rank 2r per layer.
+	if c.R != 4 || layers[1].Rank != 6 || layers[0].Alpha != 14 {
+		t.Errorf("written r %d, v_proj rank %d, q_proj alpha %v", c.R, layers[1].Rank, layers[0].Alpha)
+	}
+	if _, err := Initialise(be, ck.Model, InitSpec{Method: m, Targets: targets, R: 2, Alpha: 4,
+		RankPattern: map[string]int{"(": 3}}); err == nil {
+		t.Error("a rank pattern that is not a regular expression was accepted")
+	}
+}

@@ -2,10 +2,12 @@ package train
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/eva-lora/eva/backend/cpu"
@@ -181,5 +183,46 @@ func TestResumeIsBitExact(t *testing.T) {
 	other.Fingerprint = "another run"
 	if _, err := other.Resume(context.Background()); err == nil {
 		t.Error("resume with another fingerprint accepted")
+	}
+}
+
+// poisonBatches hands out a batch whose ids are valid but whose adapters were poisoned from step
+// `at` on: the trainer must stop with a message naming the step and the last good checkpoint.
+type poisonBatches struct {
+	sliceBatches
+	at   int64
+	hook func()
+}
+
+func (p *poisonBatches) Next() (*data.Batch, error) {
+	if p.pos == p.at {
+		p.hook()
+	}
+	return p.sliceBatches.Next()
+}
+
+// TestNonFiniteLossStops: NaN in the parameters (as a diverging run produces) stops training with an
+// error naming the step and the last good checkpoint, which stays on disk and loads.
+func TestNonFiniteLossStops(t *testing.T) {
+	dir := t.TempDir()
+	tr := newTrainer(t, dir, testConfig())
+	pb := &poisonBatches{sliceBatches: *tr.Train.(*sliceBatches), at: 10}
+	pb.hook = func() {
+		a := tr.Adapters[0]
+		v := tr.Backend.ToHost(a.A)
+		v[0] = float32(math.NaN())
+		tr.Backend.Copy(a.A, tr.Backend.FromHost(v, a.A.Shape()...))
+	}
+	tr.Train = pb
+	_, err := tr.Run(context.Background())
+	if err == nil {
+		t.Fatal("training went on with NaN parameters")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "step 6") || !strings.Contains(msg, "step-00000003") {
+		t.Errorf("error %q should name step 6 and the last checkpoint (step 3)", msg)
+	}
+	if steps, _ := checkpointSteps(dir); !slices.Equal(steps, []int{3}) {
+		t.Errorf("checkpoints %v after the failure, want [3]", steps)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -63,6 +64,8 @@ var trainCommand = command{
 		fs.IntVar(&o.calibBatches, "calib-batches", 16, "data-driven inits other than EVA: batches of statistics")
 		fs.StringVar(&o.evaState, "eva-state", "", "EVA: reuse a saved eva_state.safetensors `file` instead of calibrating")
 		fs.StringVar(&o.targets, "targets", lora.AllLinear, "target layers: comma-separated names, all-linear, or re:REGEX")
+		fs.StringVar(&o.rankPattern, "rank-pattern", "", "per-layer ranks, `key=r,...` (PEFT's rank_pattern: a key matches names ending in it, regex allowed)")
+		fs.StringVar(&o.alphaPattern, "alpha-pattern", "", "per-layer alphas, `key=alpha,...` (PEFT's alpha_pattern)")
 		fs.BoolVar(&o.dora, "dora", false, "DoRA: learn a magnitude per output feature")
 		fs.BoolVar(&o.rslora, "rslora", false, "scale by alpha/√r instead of alpha/r")
 		fs.Float64Var(&o.dropout, "dropout", 0, "LoRA dropout probability")
@@ -101,6 +104,7 @@ var trainCommand = command{
 // trainOptions are the flags of eva train.
 type trainOptions struct {
 	model, data, evalData, out, adapter, init, calibData, evaState, targets, schedule string
+	rankPattern, alphaPattern                                                         string
 	valFraction, alpha, rho, tau, dropout, lr, loraplus, warmupRatio                  float64
 	weightDecay, beta1, beta2, eps, maxGradNorm                                       float64
 	r, calibBatches, epochs, steps, batchSize, gradAccum, maxLen, warmup              int
@@ -291,6 +295,14 @@ func initialise(io streams, be tensor.Backend, ck *models.Checkpoint, sets *data
 		Dropout: o.dropout, Seed: o.seed, EVA: eva.DefaultConfig(), UseLabelMask: true, Population: len(sets.Train),
 		BaseModel: o.model, Log: io.log}
 	spec.EVA.Rho, spec.EVA.Tau = o.rho, o.tau
+	if spec.RankPattern, err = parsePattern("--rank-pattern", o.rankPattern, strconv.Atoi); err != nil {
+		return nil, err
+	}
+	if spec.AlphaPattern, err = parsePattern("--alpha-pattern", o.alphaPattern, func(s string) (float64, error) {
+		return strconv.ParseFloat(s, 64)
+	}); err != nil {
+		return nil, err
+	}
 	if o.evaState != "" {
 		if spec.EVAState, err = eva.Load(o.evaState); err != nil {
 			return nil, err
@@ -364,4 +376,24 @@ func chatTemplate(ck *models.Checkpoint) (*data.ChatTemplate, error) {
 		return nil, err
 	}
 	return data.NewChatTemplate(file, src, tc.TemplateVars())
+}
+
+// parsePattern reads "key=value,key=value" into a map.
+func parsePattern[V any](flagName, spec string, parse func(string) (V, error)) (map[string]V, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, nil
+	}
+	m := map[string]V{}
+	for _, item := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s: %q is not key=value", flagName, item)
+		}
+		val, err := parse(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", flagName, k, err)
+		}
+		m[strings.TrimSpace(k)] = val
+	}
+	return m, nil
 }
