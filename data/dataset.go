@@ -77,25 +77,39 @@ func Load(cfg Config) (*Sets, error) {
 			}
 		}
 	}
-	if n := unlearnable(train, cfg.MaxLen); n > 0 && cfg.Warn != nil {
-		cfg.Warn(fmt.Sprintf("%s: %d of %d training examples have no learned token within the first %d tokens", cfg.Train, n, len(train), cfg.MaxLen))
+	var dropped int
+	if train, dropped = dropUnlearnable(train, cfg.MaxLen); dropped > 0 && cfg.Warn != nil {
+		cfg.Warn(fmt.Sprintf("%s: %d training examples have no learned token within the first %d tokens and are left out", cfg.Train, dropped, cfg.MaxLen))
+	}
+	if valid, dropped = dropUnlearnable(valid, cfg.MaxLen); dropped > 0 && cfg.Warn != nil {
+		cfg.Warn(fmt.Sprintf("%d validation examples have no learned token within the first %d tokens and are left out", dropped, cfg.MaxLen))
 	}
 	return &Sets{Train: train, Valid: valid}, nil
 }
 
-// unlearnable counts the examples that have no learned target once truncated to maxLen (0 = none):
-// position s predicts label s+1, so a label at position 0 is never used.
-func unlearnable(exs []Example, maxLen int) int {
-	n := 0
+// dropUnlearnable returns the examples that have a learned target once truncated to maxLen (0 = no
+// truncation) and how many it left out: a batch made only of the others would have no loss.
+func dropUnlearnable(exs []Example, maxLen int) ([]Example, int) {
+	if exs == nil {
+		return nil, 0
+	}
+	kept := make([]Example, 0, len(exs))
 	for _, ex := range exs {
-		l := clip(len(ex.IDs), maxLen)
-		ok := false
-		for s := 1; s < l && !ok; s++ {
-			ok = ex.Labels == nil || ex.Labels[s] != IgnoreIndex
-		}
-		if !ok {
-			n++
+		if learnable(ex, maxLen) {
+			kept = append(kept, ex)
 		}
 	}
-	return n
+	return kept, len(exs) - len(kept)
+}
+
+// learnable reports whether ex has a learned target once truncated to maxLen (0 = none): position s
+// predicts label s, so a label at position 0 is never used.
+func learnable(ex Example, maxLen int) bool {
+	l := clip(len(ex.IDs), maxLen)
+	for s := 1; s < l; s++ {
+		if ex.Labels == nil || ex.Labels[s] != IgnoreIndex {
+			return true
+		}
+	}
+	return false
 }
