@@ -161,5 +161,57 @@ func (be *Backend) Gemm(transA, transB bool, alpha float32, a, b *tensor.Tensor,
 		panic(fmt.Sprintf("cpu: Gemm(transA=%v, transB=%v): shapes %v · %v → %v do not match",
 			transA, transB, a.Shape(), b.Shape(), c.Shape()))
 	}
-	be.sgemm(transA, transB, m, n, ak, alpha, Data(a), max(1, ac), Data(b), max(1, bc), beta, Data(c), max(1, n))
+	lda, ldb := max(1, ac), max(1, bc)
+	if be.skinny(m, n, ak) {
+		be.panelGemm(transA, transB, m, n, ak, alpha, Data(a), lda, Data(b), ldb, beta, Data(c), max(1, n))
+		return
+	}
+	be.sgemm(transA, transB, m, n, ak, alpha, Data(a), lda, Data(b), ldb, beta, Data(c), n)
+}
+
+// skinny reports whether a product is thin in one dimension (a LoRA rank) yet large enough to
+// split: OpenBLAS parallelises such shapes poorly, so panelGemm runs them as one single-threaded
+// product per core instead.
+func (be *Backend) skinny(m, n, k int) bool {
+	return be.blasThreaded && runtime.GOMAXPROCS(0) > 1 && min(m, n, k) <= 64 && m*n*k >= 1<<20 && max(m, n) >= 256
+}
+
+// panelGemm splits c along its longer dimension into one panel per core and computes each with
+// single-threaded BLAS from its own goroutine. Each panel is an independent product over the full k,
+// so the result is the same whatever the number of panels.
+func (be *Backend) panelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	p := runtime.GOMAXPROCS(0)
+	be.singleThreadedBLAS(func() {
+		var wg sync.WaitGroup
+		if m >= n {
+			step := (m + p - 1) / p
+			for lo := 0; lo < m; lo += step {
+				hi := min(lo+step, m)
+				aOff := lo * lda // rows of op(a) are rows of a, or columns when transposed
+				if transA {
+					aOff = lo
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					be.sgemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+				}()
+			}
+		} else {
+			step := (n + p - 1) / p
+			for lo := 0; lo < n; lo += step {
+				hi := min(lo+step, n)
+				bOff := lo // columns of op(b) are columns of b, or rows when transposed
+				if transB {
+					bOff = lo * ldb
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					be.sgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+				}()
+			}
+		}
+		wg.Wait()
+	})
 }

@@ -18,8 +18,11 @@ func gemmImpls(t *testing.T) map[string]*Backend {
 func TestGemmAllTransposes(t *testing.T) {
 	rng := newRand(1)
 	for implName, be := range gemmImpls(t) {
-		// the last two are large enough for OpenBLAS to split the product across its threads
-		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}, {150, 97, 200}, {40, 260, 230}} {
+		// {150, 97, 200} and {40, 260, 230} are large enough for OpenBLAS to split the product across
+		// its threads; the last three are skinny (a LoRA rank) and go through panelGemm, split along m,
+		// along n, and with a thin k.
+		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}, {150, 97, 200}, {40, 260, 230},
+			{1100, 16, 600}, {16, 1100, 600}, {700, 900, 8}} {
 			m, n, k := size[0], size[1], size[2]
 			for _, transA := range []bool{false, true} {
 				for _, transB := range []bool{false, true} {
