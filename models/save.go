@@ -15,11 +15,19 @@ import (
 var companionFiles = []string{"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
 	"special_tokens_map.json", "chat_template.jinja"}
 
+// SaveOptions control Save.
+type SaveOptions struct {
+	// BF16 stores the weights as bfloat16 (half the size) instead of float32.
+	BF16 bool
+	// Metadata goes into the safetensors header next to {"format": "pt"}.
+	Metadata map[string]string
+}
+
 // Save writes the checkpoint's current weights to dir as a Hugging Face checkpoint — one
-// model.safetensors in float32 with the original tensor names and layouts (Conv1D weights transposed
-// back) — next to copies of config.json and the tokenizer files of ck.Dir. The directory is written
-// atomically. metadata goes into the safetensors header.
-func Save(dir string, ck *Checkpoint, be tensor.Backend, metadata map[string]string) error {
+// model.safetensors with the original tensor names and layouts (Conv1D weights transposed back) —
+// next to copies of config.json and the tokenizer files of ck.Dir. The directory is written
+// atomically.
+func Save(dir string, ck *Checkpoint, be tensor.Backend, opt SaveOptions) error {
 	return atomicdir.Write(dir, func(tmp string) error {
 		params := ck.Model.Params()
 		tensors := make([]safetensors.Tensor, 0, len(params))
@@ -36,10 +44,14 @@ func Save(dir string, ck *Checkpoint, be tensor.Backend, metadata map[string]str
 				}
 				v, shape = t, []int{cols, rows}
 			}
-			tensors = append(tensors, safetensors.F32(p.Name, shape, v))
+			if opt.BF16 {
+				tensors = append(tensors, safetensors.BF16(p.Name, shape, v))
+			} else {
+				tensors = append(tensors, safetensors.F32(p.Name, shape, v))
+			}
 		}
 		meta := map[string]string{"format": "pt"}
-		for k, v := range metadata {
+		for k, v := range opt.Metadata {
 			meta[k] = v
 		}
 		if err := safetensors.Write(filepath.Join(tmp, "model.safetensors"), tensors, meta); err != nil {

@@ -22,7 +22,7 @@ func TestSaveRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		dst := filepath.Join(t.TempDir(), "out")
-		if err := Save(dst, ck, be, map[string]string{"eva.merged": "test"}); err != nil {
+		if err := Save(dst, ck, be, SaveOptions{Metadata: map[string]string{"eva.merged": "test"}}); err != nil {
 			t.Fatal(err)
 		}
 		orig, err := safetensors.OpenDir(src)

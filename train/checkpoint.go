@@ -76,7 +76,7 @@ type SaveAdapterFunc func(dir string) error
 func (t *Trainer) saveCheckpoint() error {
 	dir := filepath.Join(checkpointsDir(t.Dir), checkpointName(t.state.Step))
 	err := atomicdir.Write(dir, func(tmp string) error {
-		params := Params(t.Adapters)
+		params := t.params()
 		tensors := make([]safetensors.Tensor, 0, len(params))
 		for _, p := range params {
 			tensors = append(tensors, safetensors.F32(p.Name, p.Value.Shape(), t.Backend.ToHost(p.Value)))
@@ -151,7 +151,7 @@ func (t *Trainer) loadCheckpoint(dir string) (runState, error) {
 		return fail(err)
 	}
 	defer pf.Close()
-	params := Params(t.Adapters)
+	params := t.params()
 	values := make([][]float32, len(params))
 	for i, p := range params {
 		info, ok := pf.Info(p.Name)

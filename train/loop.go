@@ -85,6 +85,9 @@ type Trainer struct {
 	Backend  tensor.Backend
 	Model    model.Model
 	Adapters []*lora.Adapter
+	// Trainable, when not empty, lists the parameters to train instead of the adapters' (full
+	// training, e.g. pretraining; their gradients must be allocated).
+	Trainable []Param
 	// Train yields training micro-batches; Eval is the held-out split (may be empty).
 	Train Batches
 	Eval  []*data.Batch
@@ -143,19 +146,27 @@ func Params(adapters []*lora.Adapter) []Param {
 	return ps
 }
 
+// params lists the trained parameters: Trainable, or the adapters'.
+func (t *Trainer) params() []Param {
+	if len(t.Trainable) > 0 {
+		return t.Trainable
+	}
+	return Params(t.Adapters)
+}
+
 // setup requests gradients and builds the optimizer (groups as GroupParams makes them: Hugging Face's
 // decay rule, and PEFT's LoRA+ rule when a ratio is set) and the schedule.
 func (t *Trainer) setup() error {
 	if err := t.Config.Validate(); err != nil {
 		return err
 	}
-	if len(t.Adapters) == 0 {
-		return errors.New("train: no adapters to train")
+	if len(t.Adapters) == 0 && len(t.Trainable) == 0 {
+		return errors.New("train: nothing to train")
 	}
 	for _, a := range t.Adapters {
 		a.RequestGrads(t.Backend)
 	}
-	groups, err := GroupParams(Params(t.Adapters), t.Config.LoRAPlusRatio)
+	groups, err := GroupParams(t.params(), t.Config.LoRAPlusRatio)
 	if err != nil {
 		return err
 	}

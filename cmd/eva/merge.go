@@ -42,7 +42,7 @@ var mergeCommand = command{
 				a.Merge(be)
 				a.Layer().Adapter = nil
 			}
-			if err := models.Save(*out, ck, be, map[string]string{"eva.merged_adapter": *adapterDir}); err != nil {
+			if err := models.Save(*out, ck, be, models.SaveOptions{Metadata: map[string]string{"eva.merged_adapter": *adapterDir}}); err != nil {
 				return err
 			}
 			fmt.Fprintf(io.out, "merged %d adapted layers of %s into %s\n", len(ads), *adapterDir, *out)

@@ -46,14 +46,10 @@ var trainCommand = command{
 		"PEFT/vLLM), metrics.jsonl, loss.svg, init_adapter/ and checkpoints/.",
 	usage: "--model DIR --data FILE.jsonl --out DIR [--init eva] [flags]",
 	setup: func(fs *flag.FlagSet) action {
-		def := train.DefaultConfig()
 		evaDef := eva.DefaultConfig()
 		o := trainOptions{}
+		o.register(fs, 2e-4, 8, 50)
 		fs.StringVar(&o.model, "model", "", "base model: Hugging Face checkpoint `dir`ectory")
-		fs.StringVar(&o.data, "data", "", "training data, a JSONL `file`")
-		fs.StringVar(&o.evalData, "eval-data", "", "held-out JSONL `file` (default: --val-fraction of --data)")
-		fs.Float64Var(&o.valFraction, "val-fraction", 0.1, "fraction of --data held out for evaluation when --eval-data is not given (0 = none)")
-		fs.StringVar(&o.out, "out", "", "output `dir`ectory")
 		fs.StringVar(&o.adapter, "adapter", "", "continue training this PEFT adapter `dir`ectory instead of initialising one")
 		fs.StringVar(&o.init, "init", "eva", "initialisation method (see above)")
 		fs.IntVar(&o.r, "r", evaDef.R, "LoRA rank r")
@@ -64,31 +60,12 @@ var trainCommand = command{
 		fs.IntVar(&o.calibBatches, "calib-batches", 16, "data-driven inits other than EVA: batches of statistics")
 		fs.StringVar(&o.evaState, "eva-state", "", "EVA: reuse a saved eva_state.safetensors `file` instead of calibrating")
 		fs.StringVar(&o.targets, "targets", lora.AllLinear, "target layers: comma-separated names, all-linear, or re:REGEX")
+		fs.Float64Var(&o.loraplus, "loraplus-ratio", 0, "LoRA+: B's learning rate is this × --lr (0 = off)")
 		fs.StringVar(&o.rankPattern, "rank-pattern", "", "per-layer ranks, `key=r,...` (PEFT's rank_pattern: a key matches names ending in it, regex allowed)")
 		fs.StringVar(&o.alphaPattern, "alpha-pattern", "", "per-layer alphas, `key=alpha,...` (PEFT's alpha_pattern)")
 		fs.BoolVar(&o.dora, "dora", false, "DoRA: learn a magnitude per output feature")
 		fs.BoolVar(&o.rslora, "rslora", false, "scale by alpha/√r instead of alpha/r")
 		fs.Float64Var(&o.dropout, "dropout", 0, "LoRA dropout probability")
-		fs.Float64Var(&o.lr, "lr", def.LR, "peak learning rate")
-		fs.Float64Var(&o.loraplus, "loraplus-ratio", 0, "LoRA+: B's learning rate is this × --lr (0 = off)")
-		fs.IntVar(&o.epochs, "epochs", 1, "epochs over the training split (when --steps is 0)")
-		fs.IntVar(&o.steps, "steps", 0, "optimizer steps (0 = from --epochs)")
-		fs.IntVar(&o.batchSize, "batch-size", 8, "sequences per micro-batch")
-		fs.IntVar(&o.gradAccum, "grad-accum", 1, "micro-batches per optimizer step")
-		fs.IntVar(&o.maxLen, "max-length", 256, "sequence length: text is packed to it, other examples truncated")
-		fs.IntVar(&o.warmup, "warmup", 0, "warm-up steps")
-		fs.Float64Var(&o.warmupRatio, "warmup-ratio", 0, "warm-up as a fraction of the steps (instead of --warmup)")
-		fs.StringVar(&o.schedule, "schedule", def.Schedule, "learning-rate schedule: "+strings.Join(train.ScheduleKinds(), ", "))
-		fs.Float64Var(&o.weightDecay, "weight-decay", 0, "AdamW decoupled weight decay")
-		fs.Float64Var(&o.beta1, "beta1", def.AdamW.Beta1, "AdamW β1")
-		fs.Float64Var(&o.beta2, "beta2", def.AdamW.Beta2, "AdamW β2")
-		fs.Float64Var(&o.eps, "eps", def.AdamW.Eps, "AdamW ε")
-		fs.Float64Var(&o.maxGradNorm, "max-grad-norm", def.MaxGradNorm, "clip the global gradient norm (0 = off)")
-		fs.IntVar(&o.evalEvery, "eval-every", 0, "evaluate every N steps (0 = at the end only)")
-		fs.IntVar(&o.saveEvery, "save-every", 50, "checkpoint every N steps (and at the end)")
-		fs.IntVar(&o.keep, "keep-checkpoints", def.KeepCheckpoints, "checkpoints to keep")
-		fs.Uint64Var(&o.seed, "seed", 42, "seed of the data order, the split, random inits and dropout")
-		fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint")
 		return func(io streams, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("unexpected arguments %q", args)
@@ -103,50 +80,41 @@ var trainCommand = command{
 
 // trainOptions are the flags of eva train.
 type trainOptions struct {
-	model, data, evalData, out, adapter, init, calibData, evaState, targets, schedule string
-	rankPattern, alphaPattern                                                         string
-	valFraction, alpha, rho, tau, dropout, lr, loraplus, warmupRatio                  float64
-	weightDecay, beta1, beta2, eps, maxGradNorm                                       float64
-	r, calibBatches, epochs, steps, batchSize, gradAccum, maxLen, warmup              int
-	evalEvery, saveEvery, keep                                                        int
-	seed                                                                              uint64
-	dora, rslora, resume                                                              bool
-	flags                                                                             *flag.FlagSet
+	loopFlags
+	model, adapter, init, calibData, evaState, targets, rankPattern, alphaPattern string
+	alpha, rho, tau, dropout, loraplus                                            float64
+	r, calibBatches                                                               int
+	dora, rslora                                                                  bool
 }
 
 func (o *trainOptions) validate() error {
 	switch {
-	case o.model == "" || o.data == "" || o.out == "":
-		return errors.New("--model, --data and --out are required")
+	case o.model == "":
+		return errors.New("--model is required")
 	case o.r < 1:
 		return fmt.Errorf("--r %d: the rank must be ≥ 1", o.r)
-	case !(o.lr > 0):
-		return fmt.Errorf("--lr %v: the learning rate must be > 0", o.lr)
-	case o.batchSize < 1 || o.gradAccum < 1 || o.maxLen < 2 || o.epochs < 1 || o.steps < 0:
-		return errors.New("--batch-size, --grad-accum and --epochs must be ≥ 1, --max-length ≥ 2 and --steps ≥ 0")
 	case !(o.dropout >= 0 && o.dropout < 1):
 		return fmt.Errorf("--dropout %v: want a probability in [0, 1)", o.dropout)
-	case !(o.valFraction >= 0 && o.valFraction < 1):
-		return fmt.Errorf("--val-fraction %v: want [0, 1)", o.valFraction)
-	case o.warmup > 0 && o.warmupRatio > 0:
-		return errors.New("give --warmup or --warmup-ratio, not both")
 	}
-	return nil
+	return o.loopFlags.validate()
 }
 
-// fingerprint identifies a run: every flag except --resume and --config, the model's config.json
-// and the data files' contents. A resume with a different fingerprint is refused.
-func (o *trainOptions) fingerprint() (string, error) {
+// fingerprint identifies a run: every flag except those that do not change its result (--resume,
+// --config, intervals of evaluation and checkpoints) and the contents of the given files. A resume
+// with a different fingerprint is refused.
+func fingerprint(fs *flag.FlagSet, files ...string) (string, error) {
 	h := sha256.New()
 	var lines []string
-	o.flags.VisitAll(func(f *flag.Flag) {
-		if f.Name != "resume" && f.Name != "config" && f.Name != "eval-every" && f.Name != "save-every" && f.Name != "keep-checkpoints" {
+	fs.VisitAll(func(f *flag.Flag) {
+		switch f.Name {
+		case "resume", "config", "eval-every", "save-every", "keep-checkpoints":
+		default:
 			lines = append(lines, f.Name+"="+f.Value.String())
 		}
 	})
 	sort.Strings(lines)
 	fmt.Fprintln(h, strings.Join(lines, "\n"))
-	for _, path := range []string{filepath.Join(o.model, "config.json"), o.data, o.evalData, o.calibData, o.evaState} {
+	for _, path := range files {
 		if path == "" {
 			continue
 		}
@@ -168,7 +136,7 @@ func runTrain(ctx context.Context, io streams, o *trainOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	fp, err := o.fingerprint()
+	fp, err := fingerprint(o.flags, filepath.Join(o.model, "config.json"), o.data, o.evalData, o.calibData, o.evaState)
 	if err != nil {
 		return err
 	}
@@ -189,19 +157,11 @@ func runTrain(ctx context.Context, io streams, o *trainOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.data, err)
 	}
-	steps := o.steps
-	if steps == 0 {
-		steps = max(o.epochs*loader.BatchesPerEpoch()/o.gradAccum, 1)
+	cfg, err := o.trainConfig(loader.BatchesPerEpoch())
+	if err != nil {
+		return err
 	}
-	cfg := train.Config{Steps: steps, GradAccum: o.gradAccum, LR: o.lr, Schedule: o.schedule, Warmup: o.warmup,
-		AdamW:         train.AdamWConfig{Beta1: o.beta1, Beta2: o.beta2, Eps: o.eps, WeightDecay: o.weightDecay},
-		LoRAPlusRatio: o.loraplus, MaxGradNorm: o.maxGradNorm, EvalEvery: o.evalEvery, SaveEvery: o.saveEvery,
-		KeepCheckpoints: o.keep, Seed: o.seed}
-	if o.warmupRatio > 0 {
-		if cfg.Warmup, err = train.WarmupSteps(o.warmupRatio, steps); err != nil {
-			return err
-		}
-	}
+	cfg.LoRAPlusRatio = o.loraplus
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -230,3 +230,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// BF16 encodes float32 values as a BF16 tensor (rounded to nearest, ties to even).
+func BF16(name string, shape []int, data []float32) Tensor {
+	buf := make([]byte, 2*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint16(buf[2*i:], Float32ToBF16(v))
+	}
+	return Tensor{Name: name, DType: BFloat16, Shape: append([]int(nil), shape...), Data: buf}
+}
