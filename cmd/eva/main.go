@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"eval":      evalCommand,
 	"info":      infoCommand,
 	"merge":     mergeCommand,
+	"pretrain":  pretrainCommand,
 	"train":     trainCommand,
 }
 
