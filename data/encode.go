@@ -121,3 +121,9 @@ func eosOf(enc Encoder) (int32, bool) {
 	}
 	return 0, false
 }
+
+// PromptCompletion tokenises one prompt/completion pair exactly as a {"prompt", "completion"} line
+// is (labels only on the completion and EOS); callers that score candidate completions use it.
+func PromptCompletion(enc Encoder, prompt, completion string) (Example, error) {
+	return encodeCompletion(enc, prompt, completion)
+}

@@ -33,8 +33,8 @@ func (r *randomBatches) Next() (*data.Batch, error) {
 	r.pos++
 	return bt, nil
 }
-func (r *randomBatches) Position() data.Position      { return data.Position{Batch: int(r.pos)} }
-func (r *randomBatches) SeekTo(p data.Position) error { r.pos = int64(p.Batch); return nil }
+func (r *randomBatches) Position() data.Position    { return data.Position{Batch: int(r.pos)} }
+func (r *randomBatches) Seek(p data.Position) error { r.pos = int64(p.Batch); return nil }
 
 func benchEnv(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {

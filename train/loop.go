@@ -18,12 +18,12 @@ import (
 )
 
 // Batches is a resumable source of training micro-batches (data.Loader is one): it cycles through
-// epochs, and SeekTo returns it to a position that Position reported, after which Next yields
+// epochs, and Seek returns it to a position that Position reported, after which Next yields
 // exactly the batches it yielded from there the first time.
 type Batches interface {
 	Next() (*data.Batch, error)
 	Position() data.Position
-	SeekTo(p data.Position) error
+	Seek(p data.Position) error
 }
 
 // Config is a training run's hyperparameters.
@@ -218,7 +218,7 @@ func (t *Trainer) Resume(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	t.state = st
-	if err := t.Train.SeekTo(st.Position); err != nil {
+	if err := t.Train.Seek(st.Position); err != nil {
 		return Result{}, fmt.Errorf("train: resume from %s: %w", dir, err)
 	}
 	if t.metrics, err = ResumeMetrics(metricsPath(t.Dir), st.Step); err != nil {

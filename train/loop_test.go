@@ -35,7 +35,7 @@ func (s *sliceBatches) Position() data.Position {
 	return data.Position{Epoch: int(s.pos) / len(s.batches), Batch: int(s.pos) % len(s.batches)}
 }
 
-func (s *sliceBatches) SeekTo(p data.Position) error {
+func (s *sliceBatches) Seek(p data.Position) error {
 	s.pos = int64(p.Epoch*len(s.batches) + p.Batch)
 	return nil
 }

@@ -143,7 +143,7 @@ func runPretrain(ctx context.Context, io streams, o *pretrainOptions) error {
 	}
 	fmt.Fprintf(io.log, "pretraining a %d-layer Llama (hidden %d, %d parameters) on %d chunks of %d tokens for %d steps\n",
 		cfg.NumLayers, cfg.HiddenSize, params, len(sets.Train), o.maxLen, tcfg.Steps)
-	tr := &train.Trainer{Backend: be, Model: m, Trainable: trainable, Train: loaderBatches{loader}, Eval: evalBatches,
+	tr := &train.Trainer{Backend: be, Model: m, Trainable: trainable, Train: loader, Eval: evalBatches,
 		Config: tcfg, Dir: o.out, Fingerprint: fp, Log: io.log}
 	var res train.Result
 	if o.resume {

@@ -197,7 +197,7 @@ func runTrain(ctx context.Context, io streams, o *trainOptions) error {
 			return err
 		}
 	}
-	tr := &train.Trainer{Backend: be, Model: ck.Model, Adapters: ads.List, Train: loaderBatches{loader},
+	tr := &train.Trainer{Backend: be, Model: ck.Model, Adapters: ads.List, Train: loader,
 		Eval: evalBatches, Config: cfg, Dir: o.out, Fingerprint: fp, Log: io.log,
 		SaveAdapter: func(dir string) error {
 			if err := os.Mkdir(filepath.Join(dir, "adapter"), 0o755); err != nil {
@@ -235,11 +235,6 @@ func runTrain(ctx context.Context, io streams, o *trainOptions) error {
 	fmt.Fprintf(io.out, "\nadapter written to %s (load it with PEFT's PeftModel.from_pretrained or `eva eval --adapter`)\n", o.out)
 	return nil
 }
-
-// loaderBatches adapts data.Loader to train.Batches.
-type loaderBatches struct{ *data.Loader }
-
-func (l loaderBatches) SeekTo(p data.Position) error { return l.Loader.Seek(p) }
 
 // initialise computes the adapters of a new run with the method of --init.
 func initialise(io streams, be tensor.Backend, ck *models.Checkpoint, sets *data.Sets, o *trainOptions, pad int32) (*train.Adapters, error) {
