@@ -1,0 +1,112 @@
+// Package bench runs named, reproducible comparisons of LoRA initialisations: training runs with
+// identical seeds and budgets, and the measures they are compared by (losses at fixed steps, steps to
+// a target loss, held-out loss, task accuracy, initialisation time).
+package bench
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/model"
+	"github.com/eva-lora/eva/tensor"
+)
+
+// SequenceLogProbs returns, for each example, the summed log-probability of its learned tokens
+// (labels ≠ -100) under the model, batched by batchSize.
+func SequenceLogProbs(be tensor.Backend, m model.Model, exs []data.Example, batchSize int, pad int32) ([]float64, error) {
+	out := make([]float64, 0, len(exs))
+	for start := 0; start < len(exs); start += batchSize {
+		chunk := exs[start:min(start+batchSize, len(exs))]
+		b := data.Batches(chunk, len(chunk), 0, pad)[0]
+		logits, err := m.Forward(model.Context(be, b), b)
+		if err != nil {
+			return nil, err
+		}
+		targets := b.Targets()
+		losses := be.Zeros(b.B * b.S)
+		be.CrossEntropyForward(losses, logits, targets)
+		host := be.ToHost(losses)
+		for i := range b.B {
+			s := 0.0
+			for j := range b.S {
+				if targets[i*b.S+j] >= 0 {
+					s -= float64(host[i*b.S+j])
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Item is one test question: a prompt and its correct completion.
+type Item struct {
+	Prompt, Completion string
+}
+
+// Accuracy is the share of items whose correct completion has the highest log-probability among
+// the candidates (a classification task's label set), each candidate scored as the completion of
+// the item's prompt. Ties count as wrong.
+func Accuracy(be tensor.Backend, m model.Model, enc data.Encoder, items []Item, candidates []string, batchSize int, pad int32) (float64, error) {
+	if len(items) == 0 || len(candidates) < 2 {
+		return math.NaN(), fmt.Errorf("accuracy: %d items and %d candidates (want ≥ 1 and ≥ 2)", len(items), len(candidates))
+	}
+	exs := make([]data.Example, 0, len(items)*len(candidates))
+	for _, it := range items {
+		for _, c := range candidates {
+			ex, err := data.PromptCompletion(enc, it.Prompt, c)
+			if err != nil {
+				return math.NaN(), fmt.Errorf("accuracy: %q + %q: %w", it.Prompt, c, err)
+			}
+			exs = append(exs, ex)
+		}
+	}
+	scores, err := SequenceLogProbs(be, m, exs, batchSize, pad)
+	if err != nil {
+		return math.NaN(), err
+	}
+	right := 0
+	for i, it := range items {
+		best, bestScore, tie := -1, math.Inf(-1), false
+		for j := range candidates {
+			s := scores[i*len(candidates)+j]
+			switch {
+			case s > bestScore:
+				best, bestScore, tie = j, s, false
+			case s == bestScore:
+				tie = true
+			}
+		}
+		if !tie && best >= 0 && candidates[best] == it.Completion {
+			right++
+		}
+	}
+	return float64(right) / float64(len(items)), nil
+}
+
+// Greedy extends ids by up to maxNew tokens, each the most likely next token, stopping after eos
+// (when eos ≥ 0). It recomputes the whole sequence per token: meant for short answers.
+func Greedy(be tensor.Backend, m model.Model, ids []int32, maxNew int, eos int32) ([]int32, error) {
+	seq := append([]int32(nil), ids...)
+	vocab := m.Config().VocabSize
+	for range maxNew {
+		b := &data.Batch{B: 1, S: len(seq), IDs: seq, Lengths: []int32{int32(len(seq))}}
+		logits, err := m.Forward(model.Context(be, b), b)
+		if err != nil {
+			return nil, err
+		}
+		last := be.ToHost(logits.Rows(len(seq)-1, len(seq)))[:vocab]
+		best := 0
+		for i, v := range last {
+			if v > last[best] {
+				best = i
+			}
+		}
+		seq = append(seq, int32(best))
+		if int32(best) == eos {
+			break
+		}
+	}
+	return seq[len(ids):], nil
+}
