@@ -259,7 +259,7 @@ func (t *Trainer) loop(ctx context.Context) (Result, error) {
 	logEvery := max(c.LogEvery, 1)
 	for t.state.Step < c.Steps {
 		if err := ctx.Err(); err != nil {
-			return Result{}, err
+			return Result{}, t.interrupted(err)
 		}
 		step := t.state.Step + 1
 		loss, tokens, err := t.accumulate(step)
@@ -315,6 +315,18 @@ func (t *Trainer) loop(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// interrupted saves a checkpoint of the last finished step (unless one exists) when the run is
+// cancelled (Ctrl-C, SIGTERM), so that --resume loses nothing, and returns the cancellation.
+func (t *Trainer) interrupted(cause error) error {
+	last, _, err := latestCheckpoint(t.Dir)
+	if err == nil && t.state.Step > 0 && last != t.state.Step {
+		if err := t.saveCheckpoint(); err != nil {
+			return fmt.Errorf("train: interrupted at step %d and the checkpoint failed: %w", t.state.Step, err)
+		}
+	}
+	return fmt.Errorf("train: interrupted after step %d (checkpoint saved; continue with --resume): %w", t.state.Step, cause)
 }
 
 // failed turns a step's error into the run's: the checkpoints on disk stay as they are, so the run

@@ -134,8 +134,8 @@ func TestTrainingLowersLoss(t *testing.T) {
 	}
 }
 
-// TestResumeIsBitExact interrupts a run after its 7th step (the last checkpoint is step 6), resumes
-// it, and checks that the final parameters equal an uninterrupted run's bit for bit.
+// TestResumeIsBitExact cancels a run after its 7th step (it then saves a checkpoint of step 7),
+// resumes it, and checks that the final parameters equal an uninterrupted run's bit for bit.
 func TestResumeIsBitExact(t *testing.T) {
 	full := newTrainer(t, t.TempDir(), testConfig())
 	if _, err := full.Run(context.Background()); err != nil {
@@ -153,6 +153,9 @@ func TestResumeIsBitExact(t *testing.T) {
 	}
 	if _, err := part.Run(ctx); err == nil {
 		t.Fatal("the interrupted run did not stop")
+	}
+	if steps, _ := checkpointSteps(dir); !slices.Contains(steps, 7) {
+		t.Errorf("checkpoints %v after cancelling at step 7: the interrupted run saved none", steps)
 	}
 	resumed := newTrainer(t, dir, testConfig())
 	if _, err := resumed.Resume(context.Background()); err != nil {
