@@ -134,8 +134,9 @@ func TestTrainingLowersLoss(t *testing.T) {
 	}
 }
 
-// TestResumeIsBitExact cancels a run after its 7th step (it then saves a checkpoint of step 7),
-// resumes it, and checks that the final parameters equal an uninterrupted run's bit for bit.
+// TestResumeIsBitExact cancels a run during its 8th step (it finishes the step, then saves a
+// checkpoint of it before stopping), resumes it, and checks that the final parameters equal an
+// uninterrupted run's bit for bit.
 func TestResumeIsBitExact(t *testing.T) {
 	full := newTrainer(t, t.TempDir(), testConfig())
 	if _, err := full.Run(context.Background()); err != nil {
@@ -154,8 +155,8 @@ func TestResumeIsBitExact(t *testing.T) {
 	if _, err := part.Run(ctx); err == nil {
 		t.Fatal("the interrupted run did not stop")
 	}
-	if steps, _ := checkpointSteps(dir); !slices.Contains(steps, 7) {
-		t.Errorf("checkpoints %v after cancelling at step 7: the interrupted run saved none", steps)
+	if steps, _ := checkpointSteps(dir); !slices.Contains(steps, 8) {
+		t.Errorf("checkpoints %v after cancelling during step 8: the interrupted run did not save it", steps)
 	}
 	resumed := newTrainer(t, dir, testConfig())
 	if _, err := resumed.Resume(context.Background()); err != nil {
