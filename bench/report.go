@@ -31,21 +31,9 @@ type Comparison struct {
 // checkpoints are the fractions of the budget at which the table reports the training loss.
 var checkpoints = []float64{0.1, 0.25, 0.5, 1}
 
-// lossAtFraction averages the training loss over the window of steps ending at fraction f of the
-// budget (single steps are noisy).
+// lossAtFraction is the windowed training loss at fraction f of the budget.
 func (c *Comparison) lossAtFraction(r *Result, f float64) float64 {
-	end := max(int(math.Round(f*float64(c.Steps))), 1)
-	s, n := 0.0, 0
-	for step := max(end-c.Window+1, 1); step <= end; step++ {
-		if v := r.LossAt(step); !math.IsNaN(v) {
-			s += v
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return s / float64(n)
+	return r.MeanLoss(max(int(math.Round(f*float64(c.Steps))), 1), c.Window)
 }
 
 // header and row give the table's columns.

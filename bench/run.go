@@ -47,6 +47,8 @@ type Spec struct {
 	LR                                          float64
 	Schedule                                    string
 	Seed                                        uint64
+	// MaxNewTokens bounds the greedy answers of tasks without candidates (exact-match accuracy).
+	MaxNewTokens int
 	// CalibBatches caps the calibration batches of EVA and the other data-driven inits.
 	CalibBatches int
 	// Out receives the adapter, metrics.jsonl and loss.svg (a fresh directory).
@@ -77,6 +79,21 @@ func (r *Result) LossAt(step int) float64 {
 		}
 	}
 	return math.NaN()
+}
+
+// MeanLoss is the mean training loss over the window steps ending at step (NaN when none was
+// logged); single steps are noisy.
+func (r *Result) MeanLoss(step, window int) float64 {
+	s, n := 0.0, 0
+	for i := max(step-window+1, 1); i <= step; i++ {
+		if v := r.LossAt(i); !math.IsNaN(v) {
+			s, n = s+v, n+1
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
 }
 
 // StepsTo returns the first step whose training loss, averaged over a window of steps ending there,
@@ -162,8 +179,18 @@ func Run(ctx context.Context, spec Spec, task *Task) (*Result, error) {
 	if res.Events, err = train.ReadMetrics(filepath.Join(spec.Out, "metrics.jsonl")); err != nil {
 		return nil, err
 	}
-	if len(task.Candidates) > 0 && len(task.Test) > 0 {
+	switch {
+	case len(task.Test) == 0:
+	case len(task.Candidates) > 0:
 		if res.Accuracy, err = Accuracy(be, ck.Model, ck.Tokenizer, task.Test, task.Candidates, spec.BatchSize, pad); err != nil {
+			return nil, err
+		}
+	default:
+		eos, ok := ck.Tokenizer.EOS()
+		if !ok {
+			eos = -1
+		}
+		if res.Accuracy, err = ExactMatch(be, ck.Model, ck.Tokenizer, task.Test, spec.MaxNewTokens, eos); err != nil {
 			return nil, err
 		}
 	}

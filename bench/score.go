@@ -6,6 +6,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/model"
@@ -109,4 +110,33 @@ func Greedy(be tensor.Backend, m model.Model, ids []int32, maxNew int, eos int32
 		}
 	}
 	return seq[len(ids):], nil
+}
+
+// Codec encodes and decodes text (a tokenizer).
+type Codec interface {
+	data.Encoder
+	Decode(ids []int32, skipSpecial bool) string
+}
+
+// ExactMatch is the share of items whose greedy continuation of the prompt (up to maxNew tokens,
+// stopping at eos) equals the completion, both with surrounding white space trimmed.
+func ExactMatch(be tensor.Backend, m model.Model, codec Codec, items []Item, maxNew int, eos int32) (float64, error) {
+	if len(items) == 0 {
+		return math.NaN(), fmt.Errorf("exact match: no items")
+	}
+	right := 0
+	for _, it := range items {
+		ids, err := codec.Encode(it.Prompt, true)
+		if err != nil {
+			return math.NaN(), err
+		}
+		out, err := Greedy(be, m, ids, maxNew, eos)
+		if err != nil {
+			return math.NaN(), err
+		}
+		if strings.TrimSpace(codec.Decode(out, true)) == strings.TrimSpace(it.Completion) {
+			right++
+		}
+	}
+	return float64(right) / float64(len(items)), nil
 }

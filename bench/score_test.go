@@ -102,3 +102,16 @@ func TestGreedyTakesTheArgmax(t *testing.T) {
 		t.Errorf("first greedy token %d, argmax %d", got[0], best)
 	}
 }
+
+// TestExactMatch: an item whose completion is the model's own greedy continuation matches; another
+// does not.
+func TestExactMatch(t *testing.T) {
+	ck, be := openFixture(t)
+	ids, _ := ck.Tokenizer.Encode("Call me", true)
+	out, _ := Greedy(be, ck.Model, ids, 2, -1)
+	own := ck.Tokenizer.Decode(out, true)
+	acc, err := ExactMatch(be, ck.Model, ck.Tokenizer, []Item{{"Call me", own}, {"Call me", own + " and more"}}, 2, -1)
+	if err != nil || acc != 0.5 {
+		t.Errorf("exact match %v (%v), want 0.5 (continuation %q)", acc, err, own)
+	}
+}
