@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"info":      infoCommand,
 	"merge":     mergeCommand,
 	"pretrain":  pretrainCommand,
+	"tokenizer": tokenizerCommand,
 	"train":     trainCommand,
 }
 
