@@ -28,7 +28,10 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"bench":     benchCommand,
 	"calibrate": calibrateCommand,
+	"data":      dataCommand,
+	"demo":      demoCommand,
 	"eval":      evalCommand,
 	"info":      infoCommand,
 	"merge":     mergeCommand,

@@ -1,0 +1,78 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/datasets"
+)
+
+// LoadTask reads a prepared task (`eva data prepare NAME`: NAME.train.jsonl, NAME.valid.jsonl,
+// NAME.test.jsonl and NAME.meta.json in dir), tokenising train and valid with enc. maxTrain and
+// maxTest cap the examples used (0 = all), keeping file order (the files are already shuffled).
+func LoadTask(dir, name string, enc data.Encoder, maxTrain, maxTest int) (*Task, error) {
+	meta, err := datasets.ReadMeta(filepath.Join(dir, name+".meta.json"))
+	if err != nil {
+		return nil, err
+	}
+	if meta.Kind != datasets.Task {
+		return nil, fmt.Errorf("%s is a %s, not a task with prompts and completions", name, meta.Kind)
+	}
+	t := &Task{Name: name, Candidates: meta.Labels}
+	opts := data.Options{Encoder: enc}
+	if t.Train, err = data.ReadFile(filepath.Join(dir, name+".train.jsonl"), opts); err != nil {
+		return nil, err
+	}
+	if t.Valid, err = data.ReadFile(filepath.Join(dir, name+".valid.jsonl"), opts); err != nil {
+		return nil, err
+	}
+	if maxTrain > 0 && len(t.Train) > maxTrain {
+		t.Train = t.Train[:maxTrain]
+	}
+	if maxTest > 0 && len(t.Valid) > maxTest {
+		t.Valid = t.Valid[:maxTest]
+	}
+	if t.Test, err = readItems(filepath.Join(dir, name+".test.jsonl"), maxTest); err != nil {
+		return nil, err
+	}
+	if len(t.Train) == 0 || len(t.Valid) == 0 || len(t.Test) == 0 {
+		return nil, fmt.Errorf("task %s in %s: a split is empty (train %d, valid %d, test %d)", name, dir, len(t.Train), len(t.Valid), len(t.Test))
+	}
+	return t, nil
+}
+
+// readItems reads up to max (0 = all) prompt/completion lines as test items.
+func readItems(path string, max int) ([]Item, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var items []Item
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for n := 1; sc.Scan(); n++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var it struct {
+			Prompt     *string `json:"prompt"`
+			Completion *string `json:"completion"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || it.Prompt == nil || it.Completion == nil {
+			return nil, fmt.Errorf("%s:%d: want a {\"prompt\", \"completion\"} line", path, n)
+		}
+		items = append(items, Item{*it.Prompt, *it.Completion})
+		if max > 0 && len(items) == max {
+			break
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return items, nil
+}
