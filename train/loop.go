@@ -106,10 +106,12 @@ type Trainer struct {
 	// SaveAdapter, when set, also writes the adapter in a user-facing format into every checkpoint.
 	SaveAdapter SaveAdapterFunc
 
-	opt     *AdamW
-	sched   Schedule
-	metrics *MetricsWriter
-	state   runState
+	opt      *AdamW
+	sched    Schedule
+	lastEval model.Loss // the latest held-out loss and the step it was measured at
+	evalStep int
+	metrics  *MetricsWriter
+	state    runState
 }
 
 // runState is what a checkpoint records besides parameters and optimizer moments.
@@ -284,7 +286,7 @@ func (t *Trainer) loop(ctx context.Context) (Result, error) {
 			}
 		}
 		if (c.EvalEvery > 0 && step%c.EvalEvery == 0) || step == c.Steps {
-			if err := t.evaluate(step); err != nil {
+			if _, err := t.evaluate(step, true); err != nil {
 				return Result{}, err
 			}
 		}
@@ -298,11 +300,12 @@ func (t *Trainer) loop(ctx context.Context) (Result, error) {
 	bar.Done()
 	res := Result{Steps: t.state.Step, Tokens: t.state.Tokens, Seconds: t.state.Seconds, FinalLoss: t.state.LastLoss}
 	if len(t.Eval) > 0 {
-		l, err := model.Evaluate(t.Backend, t.Model, t.Eval, nil)
-		if err != nil {
-			return Result{}, fmt.Errorf("train: final evaluation: %w", err)
+		if t.evalStep != t.state.Step { // a resumed run that had already finished
+			if _, err := t.evaluate(t.state.Step, false); err != nil {
+				return Result{}, err
+			}
 		}
-		res.EvalLoss = l
+		res.EvalLoss = t.lastEval
 	}
 	if err := t.metrics.Close(); err != nil {
 		return Result{}, err
@@ -381,18 +384,22 @@ func (t *Trainer) accumulate(step int) (model.Loss, int, error) {
 	return loss, tokens, nil
 }
 
-// evaluate computes the held-out loss and records it.
-func (t *Trainer) evaluate(step int) error {
+// evaluate computes the held-out loss, keeps it as the latest and, when log is set, records it.
+func (t *Trainer) evaluate(step int, log bool) (model.Loss, error) {
 	if len(t.Eval) == 0 {
-		return nil
+		return model.Loss{}, nil
 	}
 	l, err := model.Evaluate(t.Backend, t.Model, t.Eval, nil)
 	if err != nil {
-		return fmt.Errorf("train: evaluation at step %d: %w", step, err)
+		return l, fmt.Errorf("train: evaluation at step %d: %w", step, err)
+	}
+	t.lastEval, t.evalStep = l, step
+	if !log {
+		return l, nil
 	}
 	m := Event{Step: step, Epoch: Float(t.Train.Position().Epoch), EvalLoss: Opt(l.Mean())}
 	if t.OnEval != nil {
 		m.Extra = t.OnEval(step, l)
 	}
-	return t.metrics.Write(m)
+	return l, t.metrics.Write(m)
 }
