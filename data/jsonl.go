@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Encoder turns text into token ids (a tokenizer).
@@ -113,11 +116,16 @@ func Parse(r io.Reader, opt Options) ([]Example, error) {
 	return parse(r, opt, "")
 }
 
-// parse reads JSONL; notes about the data start with where.
+// parse reads JSONL; notes about the data start with where. Lines are tokenised in parallel (the
+// encoder must be safe for concurrent use, as hf/tokenizer's is); the examples keep file order.
 func parse(r io.Reader, opt Options, where string) ([]Example, error) {
 	p := &parser{opt: opt}
 	br := bufio.NewReader(r)
-	var exs []Example
+	type numbered struct {
+		n   int
+		raw []byte
+	}
+	var lines []numbered
 	for n := 1; ; n++ {
 		raw, err := br.ReadBytes('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -127,32 +135,51 @@ func parse(r io.Reader, opt Options, where string) ([]Example, error) {
 			raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a UTF-8 byte-order mark
 		}
 		if t := bytes.TrimSpace(raw); len(t) > 0 {
-			ex, keep, perr := p.line(t)
-			if perr != nil {
-				return nil, fmt.Errorf("line %d: %w", n, perr)
-			}
-			if keep {
-				exs = append(exs, ex)
-			}
+			lines = append(lines, numbered{n, t})
 		}
 		if err != nil {
 			break
 		}
 	}
-	if p.emptyTexts > 0 {
-		p.warn(fmt.Sprintf("%sskipped %d line(s) whose \"text\" is empty", where, p.emptyTexts))
+	exs := make([]Example, len(lines))
+	keep := make([]bool, len(lines))
+	errs := make([]error, len(lines))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(lines)/64, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(lines); i = int(next.Add(1)) - 1 {
+				exs[i], keep[i], errs[i] = p.line(lines[i].raw)
+			}
+		}()
 	}
-	if len(exs) == 0 {
+	wg.Wait()
+	out := exs[:0]
+	for i := range lines {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("line %d: %w", lines[i].n, errs[i])
+		}
+		if keep[i] {
+			out = append(out, exs[i])
+		}
+	}
+	if n := p.emptyTexts.Load(); n > 0 {
+		p.warn(fmt.Sprintf("%sskipped %d line(s) whose \"text\" is empty", where, n))
+	}
+	if len(out) == 0 {
 		return nil, errors.New("no examples (the file is empty)")
 	}
-	return exs, nil
+	return out, nil
 }
 
 // parser holds what one Parse call learns as it goes.
 type parser struct {
 	opt        Options
+	chatOnce   sync.Once
 	chat       *ChatTemplate // the template in use, once a "messages" line needed it
-	emptyTexts int
+	emptyTexts atomic.Int64
 }
 
 func (p *parser) warn(msg string) {
@@ -208,7 +235,7 @@ func (p *parser) line(raw []byte) (ex Example, keep bool, err error) {
 			return Example{}, false, fmt.Errorf(`invalid JSON: "text" must be a string, have %s`, clipJSON(fields["text"]))
 		}
 		if text == "" {
-			p.emptyTexts++
+			p.emptyTexts.Add(1)
 			return Example{}, false, nil
 		}
 		ex, err := encodeText(p.opt.Encoder, text)
@@ -256,7 +283,7 @@ func (p *parser) messages(fields map[string]json.RawMessage) (Example, error) {
 	if p.opt.Encoder == nil {
 		return Example{}, errors.New(`"messages" needs a tokenizer (the model directory has no tokenizer.json)`)
 	}
-	if p.chat == nil {
+	p.chatOnce.Do(func() {
 		p.chat = p.opt.Chat
 		if p.chat == nil {
 			p.chat = FallbackChatTemplate(fallbackVars(p.opt.Encoder))
@@ -264,7 +291,7 @@ func (p *parser) messages(fields map[string]json.RawMessage) (Example, error) {
 		if p.chat.IsFallback() {
 			p.warn("the model has no chat template: \"messages\" lines use eva's fallback template (\"<|role|>\\n\" + content + eos_token + \"\\n\" per message)")
 		}
-	}
+	})
 	return encodeChat(p.opt.Encoder, p.chat, conv)
 }
 
