@@ -68,9 +68,6 @@ func removeStaleTemporaries(dir string) {
 	}
 }
 
-// SaveAdapterFunc writes the adapter in a user-facing format (PEFT) into a checkpoint directory.
-type SaveAdapterFunc func(dir string) error
-
 // saveCheckpoint writes the current parameters, optimizer state and run state, then removes
 // checkpoints beyond KeepCheckpoints.
 func (t *Trainer) saveCheckpoint() error {
@@ -106,8 +103,8 @@ func (t *Trainer) saveCheckpoint() error {
 		if err := os.WriteFile(filepath.Join(tmp, stateFile), append(b, '\n'), 0o644); err != nil {
 			return err
 		}
-		if t.SaveAdapter != nil {
-			return t.SaveAdapter(tmp)
+		if t.Export != nil {
+			return t.Export(tmp)
 		}
 		return nil
 	})

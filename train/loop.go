@@ -103,8 +103,9 @@ type Trainer struct {
 	// OnEval, when set, is called after each evaluation with the step and the held-out loss, and may
 	// add fields (task accuracy) to the metrics line.
 	OnEval func(step int, loss model.Loss) map[string]Float
-	// SaveAdapter, when set, also writes the adapter in a user-facing format into every checkpoint.
-	SaveAdapter SaveAdapterFunc
+	// Export, when set, also writes what is being trained in a user-facing format (a PEFT adapter, a
+	// Hugging Face checkpoint) into every checkpoint directory.
+	Export func(dir string) error
 
 	opt      *AdamW
 	sched    Schedule

@@ -28,7 +28,8 @@ var pretrainCommand = command{
 		"The text is tokenised with --tokenizer (a directory with tokenizer.json, e.g. from `eva tokenizer\n" +
 		"train`) and packed into --max-length chunks. --out becomes a Hugging Face checkpoint (config.json,\n" +
 		"model.safetensors, the tokenizer files) that transformers and every eva command load; it also holds\n" +
-		"metrics.jsonl, loss.svg and checkpoints/. A killed run continues exactly with --resume.",
+		"metrics.jsonl, loss.svg and checkpoints/ (each with a loadable model/). A killed run continues\n" +
+		"exactly with --resume.",
 	usage: "--tokenizer DIR --data FILE.jsonl --out DIR [model shape] [flags]",
 	setup: func(fs *flag.FlagSet) action {
 		o := pretrainOptions{}
@@ -143,8 +144,11 @@ func runPretrain(ctx context.Context, io streams, o *pretrainOptions) error {
 	}
 	fmt.Fprintf(io.log, "pretraining a %d-layer Llama (hidden %d, %d parameters) on %d chunks of %d tokens for %d steps\n",
 		cfg.NumLayers, cfg.HiddenSize, params, len(sets.Train), o.maxLen, tcfg.Steps)
+	ck := &models.Checkpoint{Dir: o.out, Config: cfg, Model: m}
+	save := models.SaveOptions{BF16: o.bf16}
 	tr := &train.Trainer{Backend: be, Model: m, Trainable: trainable, Train: loader, Eval: evalBatches,
-		Config: tcfg, Dir: o.out, Fingerprint: fp, Log: io.log}
+		Config: tcfg, Dir: o.out, Fingerprint: fp, Log: io.log,
+		Export: func(dir string) error { return models.Save(filepath.Join(dir, "model"), ck, be, save) }}
 	var res train.Result
 	if o.resume {
 		res, err = tr.Resume(ctx)
@@ -154,8 +158,8 @@ func runPretrain(ctx context.Context, io streams, o *pretrainOptions) error {
 	if err != nil {
 		return err
 	}
-	ck := &models.Checkpoint{Dir: o.out, Config: cfg, Model: m}
-	if err := models.Save(o.out, ck, be, models.SaveOptions{BF16: o.bf16, Metadata: map[string]string{"eva.pretrained_steps": fmt.Sprint(res.Steps)}}); err != nil {
+	save.Metadata = map[string]string{"eva.pretrained_steps": fmt.Sprint(res.Steps)}
+	if err := models.Save(o.out, ck, be, save); err != nil {
 		return err
 	}
 	fmt.Fprintf(io.out, "pretrained %d steps (%d tokens, %.1f s): training loss %.4f", res.Steps, res.Tokens, res.Seconds, res.FinalLoss)

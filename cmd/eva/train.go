@@ -199,7 +199,7 @@ func runTrain(ctx context.Context, io streams, o *trainOptions) error {
 	}
 	tr := &train.Trainer{Backend: be, Model: ck.Model, Adapters: ads.List, Train: loader,
 		Eval: evalBatches, Config: cfg, Dir: o.out, Fingerprint: fp, Log: io.log,
-		SaveAdapter: func(dir string) error {
+		Export: func(dir string) error {
 			if err := os.Mkdir(filepath.Join(dir, "adapter"), 0o755); err != nil {
 				return err
 			}

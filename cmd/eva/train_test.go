@@ -72,6 +72,15 @@ func adapterTensors(t *testing.T, dir string) map[string][]float32 {
 	return out
 }
 
+// loggedSteps counts the training-loss lines of a run's metrics file (0 when it has none yet).
+func loggedSteps(out string) int {
+	b, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\"loss\"")
+}
+
 // TestKilledRunResumesExactly kills `eva train` with SIGKILL at random moments (at least five times,
 // each after it has made progress), resumes it with --resume until it finishes, and checks that the
 // final adapter is bit for bit the adapter of an uninterrupted run with the same seed.
@@ -108,27 +117,39 @@ func TestKilledRunResumesExactly(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		if kills < 5 || rng.IntN(2) == 0 {
-			wait := time.Duration(100+rng.IntN(300)) * time.Millisecond
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("run failed: %v\n%s", err, stderr.String())
-				}
-				goto finished
-			case <-time.After(wait):
-				cmd.Process.Signal(syscall.SIGKILL)
-				<-done
-				kills++
-				entries, _ := os.ReadDir(filepath.Join(out, "checkpoints"))
-				last := "none"
-				for _, e := range entries {
-					if strings.HasPrefix(e.Name(), "step-") {
-						last = e.Name()
+			// Kill after a random number of further logged steps (so every kill follows progress,
+			// however slow the machine), plus a random delay that lands anywhere in a step.
+			target := loggedSteps(out) + 1 + rng.IntN(12)
+			delay := time.Duration(rng.IntN(40)) * time.Millisecond
+			finished := false
+			for !finished && loggedSteps(out) < target {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("run failed: %v\n%s", err, stderr.String())
 					}
+					finished = true
+				case <-time.After(5 * time.Millisecond):
 				}
-				killedAt = append(killedAt, last)
-				continue
 			}
+			if finished {
+				goto finished
+			}
+			time.Sleep(delay)
+			cmd.Process.Signal(syscall.SIGKILL)
+			if err := <-done; err == nil { // it finished just before the signal
+				goto finished
+			}
+			kills++
+			entries, _ := os.ReadDir(filepath.Join(out, "checkpoints"))
+			last := "none"
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), "step-") {
+					last = e.Name()
+				}
+			}
+			killedAt = append(killedAt, last)
+			continue
 		}
 		if err := <-done; err != nil {
 			t.Fatalf("run failed: %v\n%s", err, stderr.String())
