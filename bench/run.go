@@ -51,6 +51,8 @@ type Spec struct {
 	MaxNewTokens int
 	// CalibBatches caps the calibration batches of EVA and the other data-driven inits.
 	CalibBatches int
+	// Calibration, when not nil, replaces the task's training examples as calibration data.
+	Calibration []data.Example
 	// Out receives the adapter, metrics.jsonl and loss.svg (a fresh directory).
 	Out string
 	// Log receives progress (nil = silent).
@@ -136,7 +138,11 @@ func Run(ctx context.Context, spec Spec, task *Task) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	calib := data.Batches(task.Train, spec.BatchSize, spec.MaxLen, pad)
+	calibExamples := task.Train
+	if spec.Calibration != nil {
+		calibExamples = spec.Calibration
+	}
+	calib := data.Batches(calibExamples, spec.BatchSize, spec.MaxLen, pad)
 	if spec.CalibBatches > 0 && !spec.Init.EVA() && len(calib) > spec.CalibBatches {
 		calib = calib[:spec.CalibBatches]
 	}

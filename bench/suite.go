@@ -31,6 +31,12 @@ type Options struct {
 	Quick bool
 	// Log receives progress lines (nil = silent).
 	Log io.Writer
+	// Model and DataDir point suites that train real models elsewhere than the house model and the
+	// datasets cache.
+	Model, DataDir string
+	// Shard and Shards split a grid suite's runs over processes: this process runs the runs whose
+	// index modulo Shards is Shard (Shards 0 or 1: all). `eva bench merge` joins the parts.
+	Shard, Shards int
 }
 
 // Results are what a suite measured. encoding/json writes the value (SUITE.json), so its fields
@@ -43,6 +49,8 @@ type Results interface {
 // suites is the registry, in the order `eva bench list` shows. Add a suite by adding its value here.
 var suites = []Suite{
 	syntheticSuite,
+	rankGrid.suite(),
+	calibrationGrid.suite(),
 }
 
 // Suites returns the registered suites in listing order.

@@ -16,7 +16,7 @@ import (
 	"github.com/eva-lora/eva/internal/atomicdir"
 )
 
-const benchUsage = "list | run SUITE [--out DIR] [--seeds N] [--quick]"
+const benchUsage = "list | run SUITE [--out DIR] [--seeds N] [--quick] [--shard K/N] | merge SUITE [--out DIR]"
 
 var benchCommand = command{
 	summary: "Run named benchmark suites that compare LoRA initialisations.\n" +
@@ -27,6 +27,9 @@ var benchCommand = command{
 		out := fs.String("out", filepath.Join("out", "bench"), "output `dir`ectory for SUITE.json and SUITE.md")
 		seeds := fs.Int("seeds", 3, "seeds per configuration")
 		quick := fs.Bool("quick", false, "run the suite's reduced configuration (seconds instead of minutes)")
+		modelDir := fs.String("model", "", "model `dir`ectory for suites that fine-tune (default: the house model)")
+		dataDir := fs.String("data-dir", "", "prepared datasets `dir`ectory (default: the datasets cache)")
+		shard := fs.String("shard", "", "run only part `K/N` of a grid suite's runs (0 ≤ K < N) into SUITE.shard-K-of-N.json; join the parts with `eva bench merge`")
 		return func(io streams, args []string) error {
 			// Flags may also follow the subcommand and the suite: parse what comes after each positional.
 			var pos []string
@@ -57,9 +60,20 @@ var benchCommand = command{
 				if err != nil {
 					return err
 				}
+				opts := bench.Options{Seeds: *seeds, Quick: *quick, Log: io.log, Model: *modelDir, DataDir: *dataDir}
+				if *shard != "" {
+					if _, err := fmt.Sscanf(*shard, "%d/%d", &opts.Shard, &opts.Shards); err != nil || opts.Shards < 1 || opts.Shard < 0 || opts.Shard >= opts.Shards {
+						return fmt.Errorf("--shard %q: want K/N with 0 ≤ K < N", *shard)
+					}
+				}
 				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				return benchRun(ctx, io, suite, bench.Options{Seeds: *seeds, Quick: *quick, Log: io.log}, *out)
+				return benchRun(ctx, io, suite, opts, *out)
+			case "merge":
+				if len(pos) != 2 {
+					return errors.New("usage: eva bench merge SUITE [--out DIR]")
+				}
+				return benchMerge(io, pos[1], *out)
 			}
 			return fmt.Errorf("unknown subcommand %q; usage: eva bench %s", pos[0], benchUsage)
 		}
@@ -76,28 +90,62 @@ func benchList(io streams) error {
 	return tw.Flush()
 }
 
-// benchRun runs suite, writes dir/NAME.json and dir/NAME.md (each replaced atomically, other files
-// in dir kept) and prints the Markdown report.
+// benchRun runs suite and writes its results (a shard's part under SUITE.shard-K-of-N).
 func benchRun(ctx context.Context, io streams, suite bench.Suite, opts bench.Options, dir string) error {
 	res, err := suite.Run(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("suite %s: %w", suite.Name, err)
 	}
+	name := suite.Name
+	if opts.Shards > 1 {
+		name = fmt.Sprintf("%s.shard-%d-of-%d", suite.Name, opts.Shard, opts.Shards)
+	}
+	return writeBench(io, res, name, dir)
+}
+
+// writeBench writes dir/NAME.json and dir/NAME.md (each replaced atomically, other files in dir
+// kept) and prints the Markdown report.
+func writeBench(io streams, res bench.Results, name, dir string) error {
 	js, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
-		return fmt.Errorf("suite %s: encoding the results as JSON: %w", suite.Name, err)
+		return fmt.Errorf("%s: encoding the results as JSON: %w", name, err)
 	}
 	md := res.Markdown()
 	err = atomicdir.Write(dir, func(tmp string) error {
-		if err := os.WriteFile(filepath.Join(tmp, suite.Name+".json"), append(js, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(tmp, name+".json"), append(js, '\n'), 0o644); err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(tmp, suite.Name+".md"), []byte(md), 0o644)
+		return os.WriteFile(filepath.Join(tmp, name+".md"), []byte(md), 0o644)
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(io.out, md)
-	fmt.Fprintf(io.log, "wrote %s and %s\n", filepath.Join(dir, suite.Name+".json"), filepath.Join(dir, suite.Name+".md"))
+	fmt.Fprintf(io.log, "wrote %s and %s\n", filepath.Join(dir, name+".json"), filepath.Join(dir, name+".md"))
 	return nil
+}
+
+// benchMerge joins dir/SUITE.shard-*.json into dir/SUITE.json and dir/SUITE.md.
+func benchMerge(io streams, suite, dir string) error {
+	paths, err := filepath.Glob(filepath.Join(dir, suite+".shard-*.json"))
+	if err != nil || len(paths) == 0 {
+		return fmt.Errorf("merge: no %s.shard-*.json files in %s", suite, dir)
+	}
+	var parts []*bench.GridResults
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var r bench.GridResults
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("merge: %s: %w", p, err)
+		}
+		parts = append(parts, &r)
+	}
+	merged, err := bench.MergeGrid(parts)
+	if err != nil {
+		return err
+	}
+	return writeBench(io, merged, suite, dir)
 }

@@ -18,9 +18,6 @@ import (
 	"github.com/eva-lora/eva/models"
 )
 
-// houseModelDir is where the repository keeps eva's own pretrained base model.
-const houseModelDir = "assets/house-llama"
-
 var demoCommand = command{
 	summary: "Show what EVA buys: fine-tune the same model on the same task from several initialisations.\n" +
 		"With no flags it takes eva's house model (a small Llama pretrained by eva on public-domain text,\n" +
@@ -68,37 +65,13 @@ type demo struct {
 	seed                                        uint64
 }
 
-// findHouseModel looks for the house model beside the working directory's repository or the
-// executable's.
-func findHouseModel() (string, error) {
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, s := range starts {
-		for dir := s; ; dir = filepath.Dir(dir) {
-			p := filepath.Join(dir, houseModelDir)
-			if _, err := os.Stat(filepath.Join(p, "config.json")); err == nil {
-				return p, nil
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	return "", fmt.Errorf("the house model (%s) is not here: run eva demo inside the eva repository, or give --model DIR", houseModelDir)
-}
-
 func (d *demo) run(ctx context.Context, io streams) error {
 	if d.r < 1 || d.steps < 1 || d.batch < 1 || d.maxLen < 8 || !(d.lr > 0) {
 		return errors.New("--r, --steps and --batch-size must be ≥ 1, --max-length ≥ 8 and --lr > 0")
 	}
 	var err error
 	if d.model == "" {
-		if d.model, err = findHouseModel(); err != nil {
+		if d.model, err = bench.HouseModel(); err != nil {
 			return err
 		}
 	}

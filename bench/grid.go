@@ -1,0 +1,256 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/datasets"
+	"github.com/eva-lora/eva/lora/inits"
+	"github.com/eva-lora/eva/models"
+)
+
+// GridRun is one training run of a grid suite (ranks, calibration) and what it measured.
+type GridRun struct {
+	Task string  `json:"task"`
+	Init string  `json:"init"` // a label: "eva-rho1", "pissa", ...
+	R    int     `json:"r"`
+	LR   float64 `json:"lr"`
+	Seed uint64  `json:"seed"`
+	// CalibExamples and CalibDomain describe EVA's calibration set in the calibration suite
+	// (0 and "" elsewhere: the task's training examples).
+	CalibExamples int    `json:"calib_examples,omitempty"`
+	CalibDomain   string `json:"calib_domain,omitempty"`
+
+	InitSeconds  Float `json:"init_seconds"`
+	TrainSeconds Float `json:"train_seconds"`
+	FinalLoss    Float `json:"final_loss"` // windowed training loss at the last step
+	EvalLoss     Float `json:"eval_loss"`
+	Accuracy     Float `json:"accuracy"`
+	// Losses is the training loss of every step, for steps-to-target computed across runs.
+	Losses []Float `json:"losses"`
+}
+
+// key groups runs that differ only in seed (and learning rate, for the best-rate choice).
+func (g GridRun) key() string {
+	return fmt.Sprintf("%s|%s|%d|%d|%s", g.Task, g.Init, g.R, g.CalibExamples, g.CalibDomain)
+}
+
+// gridInit maps a grid label to an init method and EVA's rho.
+func gridInit(label string) (inits.Method, float64, error) {
+	rho := 1.0
+	name := label
+	if strings.HasPrefix(label, "eva-rho") {
+		name = "eva"
+		if _, err := fmt.Sscanf(strings.TrimPrefix(label, "eva-rho"), "%g", &rho); err != nil {
+			return inits.Method{}, 0, fmt.Errorf("grid init %q: want eva-rhoN", label)
+		}
+	}
+	m, err := inits.Parse(name)
+	return m, rho, err
+}
+
+// GridEnv is what a grid suite needs besides the runs: the model, the prepared data, the budget.
+type GridEnv struct {
+	Model, DataDir                              string
+	Steps, BatchSize, MaxLen, MaxTrain, MaxTest int
+	Out                                         string
+}
+
+// defaultGridEnv is the environment of the suites: the house model, the datasets cache, a budget
+// that keeps one run under a minute on 2 cores (quick: seconds).
+func defaultGridEnv(opts Options) (GridEnv, error) {
+	env := GridEnv{Model: opts.Model, DataDir: opts.DataDir, Steps: 80, BatchSize: 8, MaxLen: 128, MaxTrain: 1000, MaxTest: 100}
+	if opts.Quick {
+		env.Steps, env.MaxTrain, env.MaxTest = 12, 64, 16
+	}
+	if env.Model == "" {
+		m, err := HouseModel()
+		if err != nil {
+			return env, err
+		}
+		env.Model = m
+	}
+	if env.DataDir == "" {
+		env.DataDir = datasets.CacheDir()
+	}
+	env.Out = filepath.Join(os.TempDir(), "eva-bench-runs")
+	return env, nil
+}
+
+// runGrid runs the runs this shard owns (index % Shards == Shard), loading each task once.
+func runGrid(ctx context.Context, opts Options, env GridEnv, runs []GridRun, calib func(GridRun, data.Encoder) ([]data.Example, error)) ([]GridRun, error) {
+	tok, err := models.LoadTokenizer(filepath.Join(env.Model, "tokenizer.json"))
+	if err != nil {
+		return nil, err
+	}
+	tasks := map[string]*Task{}
+	var done []GridRun
+	shards := max(opts.Shards, 1)
+	for i, g := range runs {
+		if i%shards != opts.Shard {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		task := tasks[g.Task]
+		if task == nil {
+			if err := prepare(env.DataDir, g.Task); err != nil {
+				return nil, err
+			}
+			if task, err = LoadTask(env.DataDir, g.Task, tok, env.MaxTrain, env.MaxTest); err != nil {
+				return nil, err
+			}
+			tasks[g.Task] = task
+		}
+		m, rho, err := gridInit(g.Init)
+		if err != nil {
+			return nil, err
+		}
+		spec := Spec{Label: g.Init, ModelDir: env.Model, Init: m, R: g.R, Alpha: 2 * float64(g.R), Rho: rho, Targets: "all-linear",
+			Steps: env.Steps, BatchSize: env.BatchSize, MaxLen: env.MaxLen, Warmup: env.Steps / 10, EvalEvery: env.Steps,
+			LR: g.LR, Schedule: "linear", Seed: g.Seed, CalibBatches: 16, MaxNewTokens: 8,
+			Out: filepath.Join(env.Out, fmt.Sprintf("run-%d", i))}
+		if calib != nil {
+			if spec.Calibration, err = calib(g, tok); err != nil {
+				return nil, err
+			}
+		}
+		os.RemoveAll(spec.Out)
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, "[%d/%d] %s %s r=%d lr=%g seed=%d\n", i+1, len(runs), g.Task, g.Init, g.R, g.LR, g.Seed)
+		}
+		res, err := Run(ctx, spec, task)
+		if err != nil {
+			return nil, err
+		}
+		os.RemoveAll(spec.Out)
+		g.InitSeconds, g.TrainSeconds = Float(res.InitSeconds), Float(res.TrainSeconds)
+		g.FinalLoss, g.EvalLoss, g.Accuracy = Float(res.MeanLoss(env.Steps, 10)), Float(res.EvalLoss), Float(res.Accuracy)
+		for s := 1; s <= env.Steps; s++ {
+			g.Losses = append(g.Losses, Float(res.LossAt(s)))
+		}
+		done = append(done, g)
+	}
+	return done, nil
+}
+
+// prepare makes sure a task is prepared in dir.
+func prepare(dir, name string) error {
+	if _, err := os.Stat(filepath.Join(dir, name+".meta.json")); err == nil {
+		return nil
+	}
+	ds, err := datasets.Get(name)
+	if err != nil {
+		return err
+	}
+	_, err = ds.Prepare(dir, datasets.Options{Seed: 1})
+	return err
+}
+
+// GridCell summarises the runs of one configuration at its best learning rate.
+type GridCell struct {
+	Task, Init    string
+	R             int
+	CalibExamples int
+	CalibDomain   string
+	BestLR        float64
+	Seeds         int
+	EvalLoss      Stat
+	Accuracy      Stat
+	InitSeconds   Stat
+	StepsToTarget Stat // to the default init's final loss; NaN mean when never reached
+}
+
+// statOf summarises the values that are not NaN (a run that never reached a target).
+func statOf(vs []float64) Stat {
+	var good []float64
+	for _, v := range vs {
+		if !math.IsNaN(v) {
+			good = append(good, v)
+		}
+	}
+	return newStat(good)
+}
+
+// summarise picks each configuration's best learning rate (lowest mean validation loss over seeds)
+// and reports that rate's statistics; steps-to-target uses, per task and rank, the final loss that
+// the baseline init (kaiming) reaches at its best rate.
+func summarise(runs []GridRun, baseline string) []GridCell {
+	byKeyLR := map[string]map[float64][]GridRun{}
+	var keys []string
+	for _, g := range runs {
+		k := g.key()
+		if byKeyLR[k] == nil {
+			byKeyLR[k] = map[float64][]GridRun{}
+			keys = append(keys, k)
+		}
+		byKeyLR[k][g.LR] = append(byKeyLR[k][g.LR], g)
+	}
+	sort.Strings(keys)
+	best := map[string][]GridRun{}
+	bestLR := map[string]float64{}
+	for _, k := range keys {
+		bl, bm := 0.0, math.Inf(1)
+		for lr, gs := range byKeyLR[k] {
+			var ls []float64
+			for _, g := range gs {
+				ls = append(ls, float64(g.EvalLoss))
+			}
+			if m := float64(statOf(ls).Mean); m < bm || (m == bm && lr < bl) {
+				bl, bm = lr, m
+			}
+		}
+		best[k], bestLR[k] = byKeyLR[k][bl], bl
+	}
+	target := map[string]float64{} // task|r → baseline's mean final training loss
+	for _, k := range keys {
+		gs := best[k]
+		if gs[0].Init != baseline {
+			continue
+		}
+		var fl []float64
+		for _, g := range gs {
+			fl = append(fl, float64(g.FinalLoss))
+		}
+		target[fmt.Sprintf("%s|%d", gs[0].Task, gs[0].R)] = float64(statOf(fl).Mean)
+	}
+	var cells []GridCell
+	for _, k := range keys {
+		gs := best[k]
+		var el, acc, it, st []float64
+		tgt, hasTarget := target[fmt.Sprintf("%s|%d", gs[0].Task, gs[0].R)]
+		for _, g := range gs {
+			el, acc, it = append(el, float64(g.EvalLoss)), append(acc, float64(g.Accuracy)), append(it, float64(g.InitSeconds))
+			steps := math.NaN()
+			if hasTarget {
+				steps = float64(stepsToLoss(g.Losses, tgt, 10))
+			}
+			st = append(st, steps)
+		}
+		g0 := gs[0]
+		cells = append(cells, GridCell{Task: g0.Task, Init: g0.Init, R: g0.R, CalibExamples: g0.CalibExamples, CalibDomain: g0.CalibDomain,
+			BestLR: bestLR[k], Seeds: len(gs), EvalLoss: statOf(el), Accuracy: statOf(acc), InitSeconds: statOf(it), StepsToTarget: statOf(st)})
+	}
+	return cells
+}
+
+// stepsToLoss is the first step whose windowed mean loss is at or below target (NaN if never).
+func stepsToLoss(losses []Float, target float64, window int) float64 {
+	for end := window; end <= len(losses); end++ {
+		s := 0.0
+		for _, v := range losses[end-window : end] {
+			s += float64(v)
+		}
+		if s/float64(window) <= target {
+			return float64(end)
+		}
+	}
+	return math.NaN()
+}

@@ -1,0 +1,208 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/eva-lora/eva/data"
+)
+
+// GridResults are the runs of a grid suite (ranks, calibration) with their summary.
+type GridResults struct {
+	Suite string     `json:"suite"`
+	Env   GridEnv    `json:"env"`
+	Runs  []GridRun  `json:"runs"`
+	Cells []GridCell `json:"cells"`
+	// Complete is false for one shard's part (join the parts with `eva bench merge`).
+	Complete bool `json:"complete"`
+}
+
+// grid describes a grid suite: its runs and the baseline of steps-to-target.
+type grid struct {
+	name, description, baseline string
+	runs                        func(quick bool, seeds int) []GridRun
+	calib                       func(env GridEnv) func(GridRun, data.Encoder) ([]data.Example, error)
+}
+
+func (g grid) suite() Suite {
+	return Suite{Name: g.name, Description: g.description, Run: func(ctx context.Context, opts Options) (Results, error) {
+		env, err := defaultGridEnv(opts)
+		if err != nil {
+			return nil, err
+		}
+		seeds := opts.Seeds
+		if seeds < 1 {
+			seeds = 3
+		}
+		var calib func(GridRun, data.Encoder) ([]data.Example, error)
+		if g.calib != nil {
+			calib = g.calib(env)
+		}
+		runs, err := runGrid(ctx, opts, env, g.runs(opts.Quick, seeds), calib)
+		if err != nil {
+			return nil, err
+		}
+		res := &GridResults{Suite: g.name, Env: env, Runs: runs, Complete: opts.Shards <= 1}
+		res.Cells = summarise(runs, g.baseline)
+		return res, nil
+	}}
+}
+
+// rankGrid is the `ranks` suite: r × init × seed × learning rate on two tasks.
+var rankGrid = grid{
+	name:        "ranks",
+	description: "rank r ∈ {2,4,8,16,64} × init (kaiming, gaussian, EVA ρ 1 and 2, PiSSA, OLoRA, MiLoRA, CorDA, LoRA-GA) × seeds × 3 learning rates, on spam and sotu-party",
+	baseline:    "kaiming",
+	runs: func(quick bool, seeds int) []GridRun {
+		tasks, ranks := []string{"spam", "sotu-party"}, []int{2, 4, 8, 16, 64}
+		initsList := []string{"kaiming", "gaussian", "eva-rho1", "eva-rho2", "pissa", "olora", "milora", "corda", "lora-ga"}
+		lrs := []float64{5e-4, 2e-3, 8e-3}
+		if quick {
+			tasks, ranks, initsList, lrs = tasks[:1], []int{4}, []string{"kaiming", "eva-rho2", "pissa"}, []float64{2e-3}
+		}
+		var runs []GridRun
+		for _, t := range tasks {
+			for _, r := range ranks {
+				for _, in := range initsList {
+					for _, lr := range lrs {
+						for s := range seeds {
+							runs = append(runs, GridRun{Task: t, Init: in, R: r, LR: lr, Seed: uint64(s)})
+						}
+					}
+				}
+			}
+		}
+		return runs
+	},
+}
+
+// calibrationGrid is the `calibration` suite: EVA's calibration set size and domain against the
+// result and the initialisation time.
+var calibrationGrid = grid{
+	name:        "calibration",
+	description: "EVA with 16 … 1024 calibration examples from the task or from generic text: init time and result (r 8, spam)",
+	baseline:    "kaiming",
+	runs: func(quick bool, seeds int) []GridRun {
+		sizes, domains := []int{16, 64, 256, 1024}, []string{"task", "generic"}
+		if quick {
+			sizes = []int{16, 64}
+		}
+		var runs []GridRun
+		for s := range seeds {
+			runs = append(runs, GridRun{Task: "spam", Init: "kaiming", R: 8, LR: 2e-3, Seed: uint64(s)})
+			for _, n := range sizes {
+				for _, d := range domains {
+					runs = append(runs, GridRun{Task: "spam", Init: "eva-rho2", R: 8, LR: 2e-3, Seed: uint64(s), CalibExamples: n, CalibDomain: d})
+				}
+			}
+		}
+		return runs
+	},
+	calib: func(env GridEnv) func(GridRun, data.Encoder) ([]data.Example, error) {
+		var generic []data.Example
+		return func(g GridRun, enc data.Encoder) ([]data.Example, error) {
+			switch g.CalibDomain {
+			case "":
+				return nil, nil
+			case "task":
+				if err := prepare(env.DataDir, g.Task); err != nil {
+					return nil, err
+				}
+				exs, err := data.ReadFile(filepath.Join(env.DataDir, g.Task+".train.jsonl"), data.Options{Encoder: enc})
+				if err != nil {
+					return nil, err
+				}
+				return exs[:min(g.CalibExamples, len(exs))], nil
+			case "generic":
+				if generic == nil {
+					if err := prepare(env.DataDir, "generic"); err != nil {
+						return nil, err
+					}
+					var err error
+					if generic, err = data.ReadFile(filepath.Join(env.DataDir, "generic.valid.jsonl"), data.Options{Encoder: enc}); err != nil {
+						return nil, err
+					}
+				}
+				return generic[:min(g.CalibExamples, len(generic))], nil
+			}
+			return nil, fmt.Errorf("calibration domain %q", g.CalibDomain)
+		}
+	},
+}
+
+// Markdown renders one table per task: a row per configuration at its best learning rate.
+func (r *GridResults) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# eva bench %s\n\n", r.Suite)
+	if !r.Complete {
+		b.WriteString("**Partial results (one shard).**\n\n")
+	}
+	fmt.Fprintf(&b, "Model `%s`; %d steps × %d sequences of ≤ %d tokens; %d training and %d test examples per task; "+
+		"alpha = 2r; each configuration at its best learning rate (lowest mean validation loss); mean ± std over seeds; "+
+		"steps to target = first step whose 10-step mean training loss reaches the final loss of kaiming (PEFT's default).\n\n",
+		r.Env.Model, r.Env.Steps, r.Env.BatchSize, r.Env.MaxLen, r.Env.MaxTrain, r.Env.MaxTest)
+	tasks := map[string][]GridCell{}
+	var names []string
+	for _, c := range r.Cells {
+		if tasks[c.Task] == nil {
+			names = append(names, c.Task)
+		}
+		tasks[c.Task] = append(tasks[c.Task], c)
+	}
+	sort.Strings(names)
+	for _, t := range names {
+		fmt.Fprintf(&b, "## %s\n\n| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) |\n"+
+			"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n", t)
+		cells := tasks[t]
+		sort.SliceStable(cells, func(i, j int) bool {
+			if cells[i].R != cells[j].R {
+				return cells[i].R < cells[j].R
+			}
+			return cells[i].CalibExamples < cells[j].CalibExamples
+		})
+		for _, c := range cells {
+			cal := "task train"
+			if c.CalibExamples > 0 {
+				cal = fmt.Sprintf("%d %s", c.CalibExamples, c.CalibDomain)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
+				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.StepsToTarget, "%.1f"), fmtStat(c.InitSeconds, "%.2f"))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// grids are the registered grid suites by name (for merging shards).
+var grids = map[string]grid{rankGrid.name: rankGrid, calibrationGrid.name: calibrationGrid}
+
+// MergeGrid joins the parts that shards of a grid suite wrote into one complete result.
+func MergeGrid(parts []*GridResults) (*GridResults, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("merge: no parts")
+	}
+	g, ok := grids[parts[0].Suite]
+	if !ok {
+		return nil, fmt.Errorf("merge: %q is not a grid suite", parts[0].Suite)
+	}
+	out := &GridResults{Suite: g.name, Env: parts[0].Env, Complete: true}
+	seen := map[string]bool{}
+	for _, p := range parts {
+		if p.Suite != g.name {
+			return nil, fmt.Errorf("merge: parts of %s and %s", g.name, p.Suite)
+		}
+		for _, r := range p.Runs {
+			id := fmt.Sprintf("%s|%g|%d", r.key(), r.LR, r.Seed)
+			if seen[id] {
+				return nil, fmt.Errorf("merge: run %s appears twice", id)
+			}
+			seen[id] = true
+			out.Runs = append(out.Runs, r)
+		}
+	}
+	out.Cells = summarise(out.Runs, g.baseline)
+	return out, nil
+}

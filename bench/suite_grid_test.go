@@ -1,0 +1,86 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeToyTask writes a prepared task called name into dir: the label is the first word of the
+// prompt, so the tiny fixture model can learn it.
+func writeToyTask(t *testing.T, dir, name string) {
+	t.Helper()
+	for split, n := range map[string]int{"train": 48, "valid": 8, "test": 8} {
+		var b strings.Builder
+		for i := range n {
+			w := []string{"red", "blue"}[i%2]
+			line, _ := json.Marshal(map[string]string{"prompt": fmt.Sprintf("%s thing %d is", w, i), "completion": " " + w})
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"."+split+".jsonl"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meta := `{"name": "` + name + `", "kind": "task", "labels": [" blue", " red"]}`
+	if err := os.WriteFile(filepath.Join(dir, name+".meta.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRanksSuiteShardsAndMerge runs the quick ranks grid on the tiny fixture in two shards, merges
+// them and checks the merged summary equals a one-process run: every configuration present with its
+// seeds, steps-to-target measured against kaiming, and the Markdown naming every init.
+func TestRanksSuiteShardsAndMerge(t *testing.T) {
+	dir := t.TempDir()
+	writeToyTask(t, dir, "spam")
+	suite, err := LookupSuite("ranks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Quick: true, Seeds: 2, Model: "../testdata/models/llama", DataDir: dir}
+	whole, err := suite.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []*GridResults
+	for shard := range 2 {
+		o := opts
+		o.Shard, o.Shards = shard, 2
+		p, err := suite.Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, p.(*GridResults))
+	}
+	merged, err := MergeGrid(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := whole.(*GridResults)
+	if len(w.Runs) != 6 || len(merged.Runs) != 6 || len(w.Cells) != 3 || len(merged.Cells) != 3 {
+		t.Fatalf("%d runs / %d cells whole, %d / %d merged", len(w.Runs), len(w.Cells), len(merged.Runs), len(merged.Cells))
+	}
+	for i, c := range w.Cells {
+		m := merged.Cells[i]
+		if c.Init != m.Init || c.Seeds != 2 || m.Seeds != 2 || c.EvalLoss.Mean != m.EvalLoss.Mean {
+			t.Errorf("cell %d: whole %+v, merged %+v", i, c, m)
+		}
+		if c.Init == "kaiming" && !(c.StepsToTarget.N > 0) {
+			t.Errorf("kaiming never reaches its own final loss: %+v", c.StepsToTarget)
+		}
+	}
+	md := merged.Markdown()
+	for _, s := range []string{"kaiming", "eva-rho2", "pissa", "## spam"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("report lacks %q:\n%s", s, md)
+		}
+	}
+	if _, err := MergeGrid(append(parts, parts[0])); err == nil {
+		t.Error("merging a shard twice was accepted")
+	}
+}
