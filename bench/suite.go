@@ -51,6 +51,7 @@ var suites = []Suite{
 	syntheticSuite,
 	rankGrid.suite(),
 	calibrationGrid.suite(),
+	overheadSuite,
 }
 
 // Suites returns the registered suites in listing order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +83,32 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 	}
 	if _, err := MergeGrid(append(parts, parts[0])); err == nil {
 		t.Error("merging a shard twice was accepted")
+	}
+}
+
+// TestOverheadSuiteQuick runs the overhead suite on the tiny fixture: EVA's init and a training step
+// are timed and their ratio is consistent.
+func TestOverheadSuiteQuick(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 40 {
+		line, _ := json.Marshal(map[string]string{"text": fmt.Sprintf("the cat %d sat on the mat and the dog ran to the house %d times", i, i*7)})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	os.WriteFile(filepath.Join(dir, "generic.valid.jsonl"), []byte(b.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "generic.meta.json"), []byte(`{"name": "generic", "kind": "corpus"}`), 0o644)
+	suite, _ := LookupSuite("overhead")
+	res, err := suite.Run(context.Background(), Options{Quick: true, Model: "../testdata/models/llama", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := res.(*OverheadResults).Rows
+	if len(rows) != 1 || !(rows[0].InitSeconds > 0) || !(rows[0].StepSeconds > 0) || rows[0].Batches < 1 ||
+		math.Abs(float64(rows[0].Ratio)-float64(rows[0].InitSeconds/rows[0].StepSeconds)) > 1e-9 {
+		t.Errorf("rows %+v", rows)
+	}
+	if !strings.Contains(res.Markdown(), "init / step") {
+		t.Error(res.Markdown())
 	}
 }

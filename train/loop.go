@@ -404,3 +404,25 @@ func (t *Trainer) evaluate(step int, log bool) (model.Loss, error) {
 	}
 	return l, t.metrics.Write(m)
 }
+
+// TimeSteps runs one untimed step (buffers are allocated then) and n timed optimizer steps, with
+// no metrics, evaluation or checkpoints, and returns the mean seconds per timed step. It is for
+// benchmarks; Run and Resume are for training.
+func (t *Trainer) TimeSteps(n int) (float64, error) {
+	if err := t.setup(); err != nil {
+		return 0, err
+	}
+	var start time.Time
+	for i := range n + 1 {
+		if i == 1 {
+			start = time.Now()
+		}
+		if _, _, err := t.accumulate(i + 1); err != nil {
+			return 0, err
+		}
+		if _, err := t.opt.ClipAndStep(t.sched.LR(i, t.Config.LR), t.Config.MaxGradNorm); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds() / float64(max(n, 1)), nil
+}
