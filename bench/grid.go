@@ -104,7 +104,7 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs []GridRun, cal
 			if err := prepare(env.DataDir, g.Task); err != nil {
 				return nil, err
 			}
-			if task, err = LoadTask(env.DataDir, g.Task, tok, env.MaxTrain, env.MaxTest); err != nil {
+			if task, err = LoadTask(env.DataDir, g.Task, tok, env.MaxTrain, env.MaxTest, env.MaxLen); err != nil {
 				return nil, err
 			}
 			tasks[g.Task] = task

@@ -156,6 +156,11 @@ func Run(ctx context.Context, spec Spec, task *Task) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", spec.Label, err)
 	}
 	res := &Result{Label: spec.Label, InitSeconds: time.Since(start).Seconds(), Accuracy: math.NaN()}
+	if ads.EVAState != nil && spec.Log != nil {
+		if err := ads.EVAState.WriteTable(spec.Log); err != nil {
+			return nil, err
+		}
+	}
 	for _, a := range ads.List {
 		res.Ranks = append(res.Ranks, a.Rank)
 	}

@@ -89,3 +89,11 @@ func TestRunAndReport(t *testing.T) {
 		t.Error("the HTML report has no inline plot")
 	}
 }
+
+// TestKeepEnd: a long example keeps its last tokens and labels, so a completion survives.
+func TestKeepEnd(t *testing.T) {
+	exs := keepEnd([]data.Example{{IDs: []int32{1, 2, 3, 4, 5}, Labels: []int32{-100, -100, -100, 4, 5}}, {IDs: []int32{7}}}, 3)
+	if fmt.Sprint(exs[0].IDs, exs[0].Labels, exs[1].IDs) != "[3 4 5] [-100 4 5] [7]" {
+		t.Errorf("%v", exs)
+	}
+}

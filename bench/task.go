@@ -14,7 +14,9 @@ import (
 // LoadTask reads a prepared task (`eva data prepare NAME`: NAME.train.jsonl, NAME.valid.jsonl,
 // NAME.test.jsonl and NAME.meta.json in dir), tokenising train and valid with enc. maxTrain and
 // maxTest cap the examples used (0 = all), keeping file order (the files are already shuffled).
-func LoadTask(dir, name string, enc data.Encoder, maxTrain, maxTest int) (*Task, error) {
+// Training and validation examples longer than maxLen tokens (0 = no limit) keep their last maxLen
+// tokens: the start of a long prompt goes, the completion stays.
+func LoadTask(dir, name string, enc data.Encoder, maxTrain, maxTest, maxLen int) (*Task, error) {
 	meta, err := datasets.ReadMeta(filepath.Join(dir, name+".meta.json"))
 	if err != nil {
 		return nil, err
@@ -36,6 +38,7 @@ func LoadTask(dir, name string, enc data.Encoder, maxTrain, maxTest int) (*Task,
 	if maxTest > 0 && len(t.Valid) > maxTest {
 		t.Valid = t.Valid[:maxTest]
 	}
+	t.Train, t.Valid = keepEnd(t.Train, maxLen), keepEnd(t.Valid, maxLen)
 	if t.Test, err = readItems(filepath.Join(dir, name+".test.jsonl"), maxTest); err != nil {
 		return nil, err
 	}
@@ -75,4 +78,21 @@ func readItems(path string, max int) ([]Item, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return items, nil
+}
+
+// keepEnd cuts each example longer than maxLen (0 = no limit) to its last maxLen tokens.
+func keepEnd(exs []data.Example, maxLen int) []data.Example {
+	if maxLen <= 0 {
+		return exs
+	}
+	for i, ex := range exs {
+		if n := len(ex.IDs); n > maxLen {
+			ex.IDs = ex.IDs[n-maxLen:]
+			if ex.Labels != nil {
+				ex.Labels = ex.Labels[n-maxLen:]
+			}
+			exs[i] = ex
+		}
+	}
+	return exs
 }

@@ -93,7 +93,7 @@ func (d *demo) run(ctx context.Context, io streams) error {
 	if err != nil {
 		return err
 	}
-	task, err := bench.LoadTask(d.dataDir, d.task, tok, d.maxTrain, d.maxTest)
+	task, err := bench.LoadTask(d.dataDir, d.task, tok, d.maxTrain, d.maxTest, d.maxLen)
 	if err != nil {
 		return err
 	}
