@@ -1,6 +1,8 @@
 package data
 
 import (
+	"github.com/eva-lora/eva/internal/pcg"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -132,7 +134,7 @@ func (l *Loader) epochOrder(epoch int) []int {
 		}
 		return o
 	}
-	return permutation(len(l.exs), l.cfg.Seed, uint64(epoch))
+	return pcg.Permutation(len(l.exs), l.cfg.Seed, uint64(epoch))
 }
 
 // Fingerprint is a hash (FNV-1a, 64 bits, in hex) of the examples and of the config apart from

@@ -1,45 +1,15 @@
 package data
 
 import (
+	"github.com/eva-lora/eva/internal/pcg"
+
 	"fmt"
 	"math"
-	"math/bits"
-	"math/rand/v2"
 	"slices"
 )
 
 // splitStream is the PCG stream of the train/validation split; epochs use streams 0, 1, 2, ...
 const splitStream = 0x73706c6974 // "split"
-
-// permutation returns a permutation of 0..n-1 drawn from PCG(seed, stream) (math/rand/v2's
-// PCG-DXSM, whose output is fixed by its specification). The Fisher–Yates shuffle and the bounded
-// draws (Lemire's multiply-and-reject) are written here rather than taken from math/rand/v2, so the
-// order is the same with every Go release: a resumed run sees the batches it would have seen.
-func permutation(n int, seed, stream uint64) []int {
-	p := make([]int, n)
-	for i := range p {
-		p[i] = i
-	}
-	src := rand.NewPCG(seed, stream)
-	for i := n - 1; i > 0; i-- {
-		j := int(bounded(src, uint64(i)+1))
-		p[i], p[j] = p[j], p[i]
-	}
-	return p
-}
-
-// bounded draws uniformly from [0, n), n > 0 (Lemire 2019, "Fast random integer generation in an
-// interval").
-func bounded(src *rand.PCG, n uint64) uint64 {
-	hi, lo := bits.Mul64(src.Uint64(), n)
-	if lo < n {
-		thresh := -n % n
-		for lo < thresh {
-			hi, lo = bits.Mul64(src.Uint64(), n)
-		}
-	}
-	return hi
-}
 
 // Holdout says how much of a training file is held out for validation: a Fraction in (0, 1)
 // (rounded up to whole examples, as Hugging Face's train_test_split does) or a Count of examples.
@@ -81,7 +51,7 @@ func Split(exs []Example, h Holdout, seed uint64) (train, valid []Example, err e
 	if k >= len(exs) {
 		return nil, nil, fmt.Errorf("the training split is empty: %d of %d examples are held out for validation", k, len(exs))
 	}
-	held := permutation(len(exs), seed, splitStream)[:k]
+	held := pcg.Permutation(len(exs), seed, splitStream)[:k]
 	slices.Sort(held)
 	valid = make([]Example, 0, k)
 	train = make([]Example, 0, len(exs)-k)

@@ -1,6 +1,8 @@
 package data
 
 import (
+	"github.com/eva-lora/eva/internal/pcg"
+
 	"errors"
 	"fmt"
 	"io"
@@ -145,16 +147,16 @@ func TestSplitSizesAndDeterminism(t *testing.T) {
 // TestPermutationIsPinned fixes the order drawn from a seed: resuming a run after a Go upgrade must
 // give the same batches, so these values must never change.
 func TestPermutationIsPinned(t *testing.T) {
-	got := permutation(10, 1234, 0)
+	got := pcg.Permutation(10, 1234, 0)
 	want := []int{6, 0, 2, 1, 8, 5, 7, 9, 4, 3}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("permutation(10, 1234, 0) = %#v, want %#v", got, want)
+		t.Fatalf("pcg.Permutation(10, 1234, 0) = %#v, want %#v", got, want)
 	}
 	// Uniform: over 6000 seeds each of the 6 orders of 3 items comes about 1000 times (chi-square
 	// with 5 degrees of freedom; 20.5 is its 0.999 quantile).
 	counts := map[[3]int]int{}
 	for seed := range uint64(6000) {
-		p := permutation(3, seed, 0)
+		p := pcg.Permutation(3, seed, 0)
 		counts[[3]int(p)]++
 	}
 	chi2 := 0.0
@@ -167,7 +169,7 @@ func TestPermutationIsPinned(t *testing.T) {
 	}
 	// Every small size gives a permutation.
 	for n := range 20 {
-		p := permutation(n, 7, 3)
+		p := pcg.Permutation(n, 7, 3)
 		s := slices.Clone(p)
 		slices.Sort(s)
 		for i, v := range s {

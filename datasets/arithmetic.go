@@ -1,6 +1,8 @@
 package datasets
 
 import (
+	"github.com/eva-lora/eva/internal/pcg"
+
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -41,7 +43,7 @@ type arithProblem struct {
 type arithGen struct{ src *rand.PCG }
 
 // intN draws uniformly from [0, n).
-func (g arithGen) intN(n int) int { return int(bounded(g.src, uint64(n))) }
+func (g arithGen) intN(n int) int { return int(pcg.Bounded(g.src, uint64(n))) }
 
 // in draws uniformly from [lo, hi].
 func (g arithGen) in(lo, hi int) int { return lo + g.intN(hi-lo+1) }

@@ -3,9 +3,9 @@ package datasets
 import (
 	"hash/fnv"
 	"math"
-	"math/bits"
-	"math/rand/v2"
 	"slices"
+
+	"github.com/eva-lora/eva/internal/pcg"
 )
 
 // Split names.
@@ -117,39 +117,10 @@ func balance(recs []taskRec) []taskRec {
 	return out
 }
 
-// permutation returns a permutation of 0..n-1 drawn from PCG(seed, stream) with a Fisher–Yates
-// shuffle and Lemire's bounded draws written out here, so the order is the same with every Go
-// release.
-func permutation(n int, seed, stream uint64) []int {
-	p := make([]int, n)
-	for i := range p {
-		p[i] = i
-	}
-	src := rand.NewPCG(seed, stream)
-	for i := n - 1; i > 0; i-- {
-		j := int(bounded(src, uint64(i)+1))
-		p[i], p[j] = p[j], p[i]
-	}
-	return p
-}
-
-// bounded draws uniformly from [0, n), n > 0 (Lemire 2019, "Fast random integer generation in an
-// interval").
-func bounded(src *rand.PCG, n uint64) uint64 {
-	hi, lo := bits.Mul64(src.Uint64(), n)
-	if lo < n {
-		thresh := -n % n
-		for lo < thresh {
-			hi, lo = bits.Mul64(src.Uint64(), n)
-		}
-	}
-	return hi
-}
-
-// shuffled returns xs in the order of permutation(len(xs), seed, stream).
+// shuffled returns xs in the order of pcg.Permutation(len(xs), seed, stream).
 func shuffled[T any](xs []T, seed, stream uint64) []T {
 	out := make([]T, len(xs))
-	for i, j := range permutation(len(xs), seed, stream) {
+	for i, j := range pcg.Permutation(len(xs), seed, stream) {
 		out[i] = xs[j]
 	}
 	return out

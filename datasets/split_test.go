@@ -1,6 +1,8 @@
 package datasets
 
 import (
+	"github.com/eva-lora/eva/internal/pcg"
+
 	"fmt"
 	"maps"
 	"slices"
@@ -66,7 +68,7 @@ func TestBalance(t *testing.T) {
 }
 
 func TestPermutation(t *testing.T) {
-	p := permutation(1000, 7, 3)
+	p := pcg.Permutation(1000, 7, 3)
 	seen := make([]bool, len(p))
 	for _, v := range p {
 		if seen[v] {
@@ -74,10 +76,10 @@ func TestPermutation(t *testing.T) {
 		}
 		seen[v] = true
 	}
-	if !slices.Equal(p, permutation(1000, 7, 3)) {
+	if !slices.Equal(p, pcg.Permutation(1000, 7, 3)) {
 		t.Error("not deterministic")
 	}
-	if slices.Equal(p, permutation(1000, 8, 3)) || slices.Equal(p, permutation(1000, 7, 4)) {
+	if slices.Equal(p, pcg.Permutation(1000, 8, 3)) || slices.Equal(p, pcg.Permutation(1000, 7, 4)) {
 		t.Error("seed or stream ignored")
 	}
 }

@@ -111,3 +111,10 @@ func maximalSubpart(b []byte) int {
 	}
 	return n
 }
+
+// ByteLevel maps the bytes of s to GPT-2's byte-level alphabet ("hello world" → "helloĠworld"),
+// the form of token strings in a byte-level tokenizer.json.
+func ByteLevel(s string) string { return byteLevelEncode(s) }
+
+// ByteRune is the byte-level rune that stands for byte b.
+func ByteRune(b byte) rune { return byteToRune[b] }

@@ -294,3 +294,10 @@ func eachSpan(s string, p splitPattern, fn func(span)) {
 		fn(span{prev, len(s), false})
 	}
 }
+
+// SplitGPT2 calls fn with every piece of text that GPT-2's pre-tokenizer regex cuts it into, in
+// order (the raw bytes, before the byte-level mapping); together they spell text. Tokenizer
+// trainers use it to count words exactly as this package later splits them.
+func SplitGPT2(text string, fn func(word string)) {
+	eachSpan(text, gpt2Pattern{}, func(sp span) { fn(text[sp.start:sp.end]) })
+}
