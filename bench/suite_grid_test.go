@@ -11,24 +11,11 @@ import (
 	"testing"
 )
 
-// writeToyTask writes a prepared task called name into dir: the label is the first word of the
-// prompt, so the tiny fixture model can learn it.
+// writeToyTask writes ToyTask as a prepared task called name into dir.
 func writeToyTask(t *testing.T, dir, name string) {
 	t.Helper()
-	for split, n := range map[string]int{"train": 48, "valid": 8, "test": 8} {
-		var b strings.Builder
-		for i := range n {
-			w := []string{"red", "blue"}[i%2]
-			line, _ := json.Marshal(map[string]string{"prompt": fmt.Sprintf("%s thing %d is", w, i), "completion": " " + w})
-			b.Write(line)
-			b.WriteByte('\n')
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+"."+split+".jsonl"), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	meta := `{"name": "` + name + `", "kind": "task", "labels": [" blue", " red"]}`
-	if err := os.WriteFile(filepath.Join(dir, name+".meta.json"), []byte(meta), 0o644); err != nil {
+	train, valid, test, labels := ToyTask(80)
+	if err := WriteTask(dir, name, train, valid, test, labels); err != nil {
 		t.Fatal(err)
 	}
 }

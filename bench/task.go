@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/datasets"
@@ -95,4 +96,51 @@ func keepEnd(exs []data.Example, maxLen int) []data.Example {
 		}
 	}
 	return exs
+}
+
+// WriteTask writes a task in the layout LoadTask reads (NAME.{train,valid,test}.jsonl of
+// {"prompt", "completion"} lines and NAME.meta.json), so a task of one's own can be used by eva demo
+// and eva bench. labels are the candidate completions of a classification task (nil: open answers,
+// scored by exact match).
+func WriteTask(dir, name string, train, valid, test []Item, labels []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for split, items := range map[string][]Item{"train": train, "valid": valid, "test": test} {
+		var b strings.Builder
+		for _, it := range items {
+			line, err := json.Marshal(map[string]string{"prompt": it.Prompt, "completion": it.Completion})
+			if err != nil {
+				return err
+			}
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"."+split+".jsonl"), []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	meta, err := json.Marshal(datasets.Meta{Name: name, Kind: datasets.Task, Labels: labels})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name+".meta.json"), meta, 0o644)
+}
+
+// ToyTask is a small learnable classification task (the label is the prompt's first word) for tests
+// and smoke runs: n items split 3:1:1.
+func ToyTask(n int) (train, valid, test []Item, labels []string) {
+	for i := range n {
+		w := []string{"red", "blue"}[i%2]
+		it := Item{fmt.Sprintf("%s thing %d is", w, i), " " + w}
+		switch i % 5 {
+		case 3:
+			valid = append(valid, it)
+		case 4:
+			test = append(test, it)
+		default:
+			train = append(train, it)
+		}
+	}
+	return train, valid, test, []string{" blue", " red"}
 }

@@ -1,32 +1,19 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/eva-lora/eva/bench"
 )
 
-// writeTask writes a prepared classification task called name into dir (the label is the prompt's
-// first word).
+// writeTask writes bench.ToyTask as a prepared task called name into dir.
 func writeTask(t *testing.T, dir, name string) {
 	t.Helper()
-	for split, n := range map[string]int{"train": 32, "valid": 6, "test": 6} {
-		var b strings.Builder
-		for i := range n {
-			w := []string{"red", "blue"}[i%2]
-			line, _ := json.Marshal(map[string]string{"prompt": fmt.Sprintf("%s thing %d is", w, i), "completion": " " + w})
-			b.Write(line)
-			b.WriteByte('\n')
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+"."+split+".jsonl"), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	meta := `{"name": "` + name + `", "kind": "task", "labels": [" blue", " red"]}`
-	if err := os.WriteFile(filepath.Join(dir, name+".meta.json"), []byte(meta), 0o644); err != nil {
+	train, valid, test, labels := bench.ToyTask(50)
+	if err := bench.WriteTask(dir, name, train, valid, test, labels); err != nil {
 		t.Fatal(err)
 	}
 }
