@@ -193,7 +193,7 @@ func Run(ctx context.Context, spec Spec, task *Task) (*Result, error) {
 	switch {
 	case len(task.Test) == 0:
 	case len(task.Candidates) > 0:
-		if res.Accuracy, err = Accuracy(be, ck.Model, ck.Tokenizer, task.Test, task.Candidates, spec.BatchSize, pad); err != nil {
+		if res.Accuracy, err = Accuracy(be, ck.Model, ck.Tokenizer, task.Test, task.Candidates, spec.BatchSize, spec.MaxLen, pad); err != nil {
 			return nil, err
 		}
 	default:

@@ -48,8 +48,9 @@ type Item struct {
 
 // Accuracy is the share of items whose correct completion has the highest log-probability among
 // the candidates (a classification task's label set), each candidate scored as the completion of
-// the item's prompt. Ties count as wrong.
-func Accuracy(be tensor.Backend, m model.Model, enc data.Encoder, items []Item, candidates []string, batchSize int, pad int32) (float64, error) {
+// the item's prompt, the prompt cut to its last tokens when the whole is longer than maxLen (0 = no
+// limit; the model then sees what training showed it). Ties count as wrong.
+func Accuracy(be tensor.Backend, m model.Model, enc data.Encoder, items []Item, candidates []string, batchSize, maxLen int, pad int32) (float64, error) {
 	if len(items) == 0 || len(candidates) < 2 {
 		return math.NaN(), fmt.Errorf("accuracy: %d items and %d candidates (want ≥ 1 and ≥ 2)", len(items), len(candidates))
 	}
@@ -63,7 +64,7 @@ func Accuracy(be tensor.Backend, m model.Model, enc data.Encoder, items []Item, 
 			exs = append(exs, ex)
 		}
 	}
-	scores, err := SequenceLogProbs(be, m, exs, batchSize, pad)
+	scores, err := SequenceLogProbs(be, m, keepEnd(exs, maxLen), batchSize, pad)
 	if err != nil {
 		return math.NaN(), err
 	}

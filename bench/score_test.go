@@ -73,10 +73,10 @@ func TestAccuracyPicksTheLikeliestCandidate(t *testing.T) {
 		fav = append(fav, Item{p, cands[best]})
 		other = append(other, Item{p, cands[(best+1)%len(cands)]})
 	}
-	if a, err := Accuracy(be, ck.Model, ck.Tokenizer, fav, cands, 4, ck.Tokenizer.PadID()); err != nil || a != 1 {
+	if a, err := Accuracy(be, ck.Model, ck.Tokenizer, fav, cands, 4, 0, ck.Tokenizer.PadID()); err != nil || a != 1 {
 		t.Errorf("accuracy with the favourites %v (%v), want 1", a, err)
 	}
-	if a, _ := Accuracy(be, ck.Model, ck.Tokenizer, other, cands, 4, ck.Tokenizer.PadID()); a != 0 {
+	if a, _ := Accuracy(be, ck.Model, ck.Tokenizer, other, cands, 4, 0, ck.Tokenizer.PadID()); a != 0 {
 		t.Errorf("accuracy with other labels %v, want 0", a)
 	}
 }

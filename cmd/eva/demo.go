@@ -35,13 +35,13 @@ var demoCommand = command{
 		alpha := fs.Float64("alpha", 8, "LoRA alpha")
 		rho := fs.Float64("rho", 2, "EVA rank redistribution limit")
 		targets := fs.String("targets", "all-linear", "target layers")
-		steps := fs.Int("steps", 150, "training steps per run")
+		steps := fs.Int("steps", 100, "training steps per run")
 		batch := fs.Int("batch-size", 8, "sequences per step")
 		maxLen := fs.Int("max-length", 128, "tokens per sequence")
 		lr := fs.Float64("lr", 2e-3, "peak learning rate (linear decay, 10% warm-up)")
 		seed := fs.Uint64("seed", 0, "seed shared by every run")
 		maxTrain := fs.Int("train-examples", 2000, "training examples used (0 = all)")
-		maxTest := fs.Int("test-examples", 200, "validation and test examples used (0 = all)")
+		maxTest := fs.Int("test-examples", 100, "validation and test examples used (0 = all)")
 		out := fs.String("out", "out/demo", "output `dir`ectory")
 		return func(io streams, args []string) error {
 			if len(args) > 0 {
@@ -104,7 +104,7 @@ func (d *demo) run(ctx context.Context, io streams) error {
 	for _, m := range methods {
 		fmt.Fprintf(io.log, "== %s\n", m)
 		spec := bench.Spec{Label: m.String(), ModelDir: d.model, Init: m, R: d.r, Alpha: d.alpha, Rho: d.rho, Targets: d.targets,
-			Steps: d.steps, BatchSize: d.batch, MaxLen: d.maxLen, Warmup: d.steps / 10, EvalEvery: max(d.steps/10, 1),
+			Steps: d.steps, BatchSize: d.batch, MaxLen: d.maxLen, Warmup: d.steps / 10, EvalEvery: max(d.steps/5, 1),
 			LR: d.lr, Schedule: "linear", Seed: d.seed, CalibBatches: 16, MaxNewTokens: 8,
 			Out: filepath.Join(d.out, m.String()), Log: io.log}
 		if err := os.RemoveAll(spec.Out); err != nil {
