@@ -16,8 +16,9 @@ import (
 const tokenizerUsage = "train --data FILE.jsonl[,FILE2...] --out DIR [--vocab 8192] [--min-frequency 2] [--max-chars N] [--pad-token]"
 
 var tokenizerCommand = command{
-	summary: "Train a byte-level BPE tokenizer (GPT-2 pre-tokenization, 256 byte tokens, <|endoftext|> as\n" +
-		"BOS/EOS/pad) on the \"text\" of JSONL lines, as Hugging Face's BpeTrainer does, merge for merge.\n" +
+	summary: "Train a byte-level BPE tokenizer on JSONL text and write it as a Hugging Face tokenizer.json.\n" +
+		"GPT-2 pre-tokenization, 256 byte tokens, <|endoftext|> as BOS/EOS/pad; the \"text\" of the lines is\n" +
+		"counted and merged as Hugging Face's BpeTrainer does, merge for merge.\n" +
 		"--out receives tokenizer.json, tokenizer_config.json and special_tokens_map.json, which eva,\n" +
 		"tokenizers and transformers' AutoTokenizer load; use it as `eva pretrain --tokenizer DIR`.",
 	usage: tokenizerUsage,
