@@ -128,7 +128,10 @@ func (m *Model) Backward(ctx *nn.Context, dlogits *tensor.Tensor) {
 	m.Head.Backward(ctx, a.hf, dlogits, g.dh)
 	m.Norm.Backward(ctx, a.stream[len(m.Layers)], a.rstdf, g.dh, dres)
 	for i := len(m.Layers) - 1; i >= 0; i-- {
-		m.layerBackward(ctx, m.Layers[i], &a.layers[i], a, a.stream[i], dres, g)
+		// Below the first block only the embedding gradient needs dres: without it (LoRA training)
+		// the first block's input gradient is not computed.
+		needInput := i > 0 || m.Embed.Grad != nil
+		m.layerBackward(ctx, m.Layers[i], &a.layers[i], a, a.stream[i], dres, g, needInput)
 	}
 	m.Embed.Backward(ctx, a.batch.IDs, dres)
 }
@@ -139,8 +142,10 @@ type grads struct {
 }
 
 // layerBackward turns dres, the gradient w.r.t. the block's output, into the gradient w.r.t. its
-// input x (in place), accumulating parameter gradients on the way.
-func (m *Model) layerBackward(ctx *nn.Context, l *Layer, la *layerActs, a *activations, x, dres *tensor.Tensor, g *grads) {
+// input x (in place), accumulating parameter gradients on the way. Without needInput (and without
+// a gradient for the attention norm's weight) the attention branch stops at the q/k/v projections'
+// parameter and adapter gradients, and dres is left partial.
+func (m *Model) layerBackward(ctx *nn.Context, l *Layer, la *layerActs, a *activations, x, dres *tensor.Tensor, g *grads, needInput bool) {
 	be, c := ctx.Backend, m.cfg
 	B, S := a.B, a.S
 	for _, t := range []*tensor.Tensor{g.dh, g.dAct, g.dGate, g.dUp, g.dAttn, g.dq, g.dk, g.dv} {
@@ -164,8 +169,14 @@ func (m *Model) layerBackward(ctx *nn.Context, l *Layer, la *layerActs, a *activ
 		la.v.Reshape(B, S, c.NumKVHeads, c.HeadDim), la.probs, a.batch.Lengths, m.scale())
 	be.RoPE(dq4, a.cos, a.sin, true)
 	be.RoPE(dk4, a.cos, a.sin, true)
-	l.Q.Backward(ctx, la.h1, g.dq, g.dh)
-	l.K.Backward(ctx, la.h1, g.dk, g.dh)
-	l.V.Backward(ctx, la.h1, g.dv, g.dh)
-	l.AttnNorm.Backward(ctx, x, la.rstd1, g.dh, dres)
+	dh := g.dh
+	if !needInput && l.AttnNorm.GradW == nil {
+		dh = nil
+	}
+	l.Q.Backward(ctx, la.h1, g.dq, dh)
+	l.K.Backward(ctx, la.h1, g.dk, dh)
+	l.V.Backward(ctx, la.h1, g.dv, dh)
+	if dh != nil {
+		l.AttnNorm.Backward(ctx, x, la.rstd1, g.dh, dres)
+	}
 }
