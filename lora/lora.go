@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 
 	"github.com/eva-lora/eva/nn"
 	"github.com/eva-lora/eva/tensor"
@@ -121,22 +122,10 @@ func (a *Adapter) weightNorm(be tensor.Backend, dst *tensor.Tensor) {
 
 // scratch returns a buffer of the given shape, reallocated only when its shape changes.
 func scratch(be tensor.Backend, t **tensor.Tensor, shape ...int) *tensor.Tensor {
-	if *t == nil || !sameShape((*t).Shape(), shape) {
+	if *t == nil || !slices.Equal((*t).Shape(), shape) {
 		*t = be.Zeros(shape...)
 	}
 	return *t
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // input returns the adapter path's input: x, or x after dropout in a training pass.
@@ -172,7 +161,7 @@ func (a *Adapter) Forward(ctx *nn.Context, x, y *tensor.Tensor) {
 		// y = c ⊙ (W·x + s·B·A·x) + bias, where y enters holding W·x + bias.
 		be.Copy(z, y)
 		if l.B != nil {
-			be.Axpy(-1, broadcast(be, l.B, n), z)
+			be.AddRowVector(z, negated(be, l.B))
 		}
 		be.Gemm(false, true, a.Scale(), ax, a.B, 1, z)
 		be.MulRowVector(y, z, c)
@@ -207,11 +196,13 @@ func (a *Adapter) magnitudeScale(be tensor.Backend) *tensor.Tensor {
 	return c
 }
 
-// broadcast returns v [D] repeated over n rows (only the DoRA bias path needs it).
-func broadcast(be tensor.Backend, v *tensor.Tensor, n int) *tensor.Tensor {
-	t := be.Zeros(n, v.Dim(0))
-	be.AddRowVector(t, v)
-	return t
+// negated returns −v for a vector v (DoRA subtracts the bias from the layer's output).
+func negated(be tensor.Backend, v *tensor.Tensor) *tensor.Tensor {
+	h := be.ToHost(v)
+	for i := range h {
+		h[i] = -h[i]
+	}
+	return be.FromHost(h, v.Shape()...)
 }
 
 // ScaleOutputGrad returns c ⊙ dy for the base layer's backward pass (DoRA without dropout) and
