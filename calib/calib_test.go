@@ -1,6 +1,8 @@
 package calib
 
 import (
+	"github.com/eva-lora/eva/internal/fixture"
+
 	"encoding/binary"
 	"encoding/json"
 	"math"
@@ -50,36 +52,11 @@ var scenarios = []scenario{
 // fixtureBatches reads the 16 calibration batches.
 func fixtureBatches(t *testing.T) []*data.Batch {
 	t.Helper()
-	f, err := safetensors.Open(filepath.Join(evaFixtures, "batches.safetensors"))
+	bs, err := fixture.Batches(filepath.Join(evaFixtures, "batches.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	ints := func(name string) ([]int64, []int) {
-		v, err := f.Int64(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, _ := f.Info(name)
-		return v, info.Shape
-	}
-	ids, shape := ints("input_ids")
-	mask, _ := ints("attention_mask")
-	labels, _ := ints("labels")
-	nb, B, S := shape[0], shape[1], shape[2]
-	var out []*data.Batch
-	for b := 0; b < nb; b++ {
-		batch := &data.Batch{B: B, S: S, IDs: make([]int32, B*S), Lengths: make([]int32, B), Labels: make([]int32, B*S)}
-		for i := 0; i < B*S; i++ {
-			k := b*B*S + i
-			batch.IDs[i], batch.Labels[i] = int32(ids[k]), int32(labels[k])
-			if mask[k] != 0 {
-				batch.Lengths[i/S]++
-			}
-		}
-		out = append(out, batch)
-	}
-	return out
+	return bs
 }
 
 // reference is what PEFT produced for one scenario and mode.

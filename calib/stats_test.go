@@ -7,6 +7,7 @@ import (
 	"github.com/eva-lora/eva/backend/cpu"
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/hf/safetensors"
+	"github.com/eva-lora/eva/internal/fixture"
 	"github.com/eva-lora/eva/model"
 	"github.com/eva-lora/eva/models"
 	"github.com/eva-lora/eva/nn"
@@ -47,17 +48,9 @@ func TestCollectMatchesReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.Close()
-	info, _ := ref.Info("input_ids")
-	B, S := info.Shape[0], info.Shape[1]
-	ids, _ := ref.Int64("input_ids")
-	mask, _ := ref.Int64("attention_mask")
-	labels, _ := ref.Int64("labels")
-	b := &data.Batch{B: B, S: S, IDs: make([]int32, B*S), Lengths: make([]int32, B), Labels: make([]int32, B*S)}
-	for i := range ids {
-		b.IDs[i], b.Labels[i] = int32(ids[i]), int32(labels[i])
-		if mask[i] != 0 {
-			b.Lengths[i/S]++
-		}
+	b, err := fixture.Batch("../testdata/models/llama/reference.safetensors")
+	if err != nil {
+		t.Fatal(err)
 	}
 	q, k := "model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.k_proj"
 	st, err := Collect(be, ck.Model, []*data.Batch{b}, []string{q, k, "model.layers.0.mlp.down_proj"},

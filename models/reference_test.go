@@ -1,6 +1,8 @@
 package models
 
 import (
+	"github.com/eva-lora/eva/internal/fixture"
+
 	"math"
 	"path/filepath"
 	"strings"
@@ -38,22 +40,9 @@ func loadReference(t *testing.T, dir string) *reference {
 		}
 		return v
 	}
-	ints := func(name string) []int64 {
-		v, err := set.Int64(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	info, _ := set.Info("input_ids")
-	B, S := info.Shape[0], info.Shape[1]
-	ids, mask, labels := ints("input_ids"), ints("attention_mask"), ints("labels")
-	b := &data.Batch{B: B, S: S, IDs: make([]int32, B*S), Lengths: make([]int32, B), Labels: make([]int32, B*S)}
-	for i := range ids {
-		b.IDs[i], b.Labels[i] = int32(ids[i]), int32(labels[i])
-		if mask[i] != 0 {
-			b.Lengths[i/S]++
-		}
+	b, err := fixture.Batch(filepath.Join(fixtures, dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return &reference{batch: b, logits: get("logits"), loss: float64(get("loss")[0]), set: set}
 }

@@ -1,6 +1,8 @@
 package peft_test
 
 import (
+	"github.com/eva-lora/eva/internal/fixture"
+
 	"math"
 	"math/rand/v2"
 	"os"
@@ -29,27 +31,11 @@ const (
 
 // batch0 is the first calibration batch of testdata/eva.
 func batch0(t *testing.T) *data.Batch {
-	f, err := safetensors.Open("../testdata/eva/batches.safetensors")
+	bs, err := fixture.Batches("../testdata/eva/batches.safetensors")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	ids, err := f.Int64("input_ids")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mask, err := f.Int64("attention_mask")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &data.Batch{B: 4, S: 32, IDs: make([]int32, 128), Lengths: make([]int32, 4)}
-	for i := range b.IDs { // batch 0: the first 4·32 values
-		b.IDs[i] = int32(ids[i])
-		if mask[i] != 0 {
-			b.Lengths[i/32]++
-		}
-	}
-	return b
+	return bs[0]
 }
 
 func TestWriteRoundTripFixtures(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/eva-lora/eva/backend/cpu"
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/hf/safetensors"
+	"github.com/eva-lora/eva/internal/fixture"
 	"github.com/eva-lora/eva/model"
 	"github.com/eva-lora/eva/models"
 	"github.com/eva-lora/eva/tensor"
@@ -26,19 +27,12 @@ func relErr(got, want []float32) float64 {
 	return num / den
 }
 
-func fixtureBatch(t *testing.T, ref *safetensors.File) *data.Batch {
+// fixtureBatch reads the padded batch stored in a reference file.
+func fixtureBatch(t *testing.T, path string) *data.Batch {
 	t.Helper()
-	info, _ := ref.Info("input_ids")
-	B, S := info.Shape[0], info.Shape[1]
-	ids, _ := ref.Int64("input_ids")
-	mask, _ := ref.Int64("attention_mask")
-	labels, _ := ref.Int64("labels")
-	b := &data.Batch{B: B, S: S, IDs: make([]int32, B*S), Lengths: make([]int32, B), Labels: make([]int32, B*S)}
-	for i := range ids {
-		b.IDs[i], b.Labels[i] = int32(ids[i]), int32(labels[i])
-		if mask[i] != 0 {
-			b.Lengths[i/S]++
-		}
+	b, err := fixture.Batch(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return b
 }
@@ -78,7 +72,7 @@ func TestTrainingMatchesPEFT(t *testing.T) {
 			for _, a := range ads {
 				a.RequestGrads(be)
 			}
-			b := fixtureBatch(t, ref)
+			b := fixtureBatch(t, filepath.Join(loraFixtures, variant, "reference.safetensors"))
 			ctx := model.Context(be, b)
 			ctx.Training = true
 			logits, err := ck.Model.Forward(ctx, b)
@@ -129,12 +123,7 @@ func TestTrainingMatchesPEFT(t *testing.T) {
 // offset methods PiSSA and LoRA-GA rewritten for the original base) and checks that eva computes the
 // logits PEFT computes with the same files, with the adapter attached and after merging.
 func TestTrainedAdaptersMatchPEFT(t *testing.T) {
-	batchRef, err := safetensors.Open(filepath.Join(loraFixtures, "plain", "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer batchRef.Close()
-	b := fixtureBatch(t, batchRef)
+	b := fixtureBatch(t, filepath.Join(loraFixtures, "plain", "reference.safetensors"))
 	for _, name := range []string{"eva", "dora", "pissa", "lora-ga"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(loraFixtures, "trained", name)
