@@ -255,7 +255,7 @@ func dropoutSeed(seed uint64, step, micro int) uint64 {
 // loop runs the steps from t.state.Step to Config.Steps.
 func (t *Trainer) loop(ctx context.Context) (Result, error) {
 	c := t.Config
-	bar := progress.New(t.Log, "train", c.Steps)
+	bar := progress.New(t.Log, "train", c.Steps).From(t.state.Step)
 	started := time.Now()
 	base := t.state.Seconds
 	startTokens := t.state.Tokens

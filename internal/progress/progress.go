@@ -14,6 +14,7 @@ type Bar struct {
 	w        io.Writer
 	label    string
 	total    int
+	from     int // units already done when the bar started (a resumed run)
 	start    time.Time
 	last     time.Time
 	terminal bool
@@ -27,6 +28,13 @@ func New(w io.Writer, label string, total int) *Bar {
 			b.terminal = true
 		}
 	}
+	return b
+}
+
+// From says that from units were already done when the bar started (a resumed run), so that the
+// rate and ETA count only the work done since.
+func (b *Bar) From(from int) *Bar {
+	b.from = from
 	return b
 }
 
@@ -45,8 +53,8 @@ func (b *Bar) Update(done int, status string) {
 	if b.total > 0 {
 		line += fmt.Sprintf("/%d", b.total)
 	}
-	if elapsed > 0 && done > 0 {
-		rate := float64(done) / elapsed
+	if elapsed > 0 && done > b.from {
+		rate := float64(done-b.from) / elapsed
 		line += fmt.Sprintf(" (%.2f/s", rate)
 		if b.total > 0 && done < b.total {
 			line += fmt.Sprintf(", ETA %s", time.Duration(float64(b.total-done)/rate*float64(time.Second)).Round(time.Second))
