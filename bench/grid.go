@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,6 +41,9 @@ type GridRun struct {
 func (g GridRun) key() string {
 	return fmt.Sprintf("%s|%s|%d|%d|%s", g.Task, g.Init, g.R, g.CalibExamples, g.CalibDomain)
 }
+
+// id names one run: its configuration, learning rate and seed.
+func (g GridRun) id() string { return fmt.Sprintf("%s|%g|%d", g.key(), g.LR, g.Seed) }
 
 // gridInit maps a grid label to an init method and EVA's rho.
 func gridInit(label string) (inits.Method, float64, error) {
@@ -83,17 +87,24 @@ func defaultGridEnv(opts Options) (GridEnv, error) {
 	return env, nil
 }
 
-// runGrid runs the runs this shard owns (index % Shards == Shard), loading each task once.
-func runGrid(ctx context.Context, opts Options, env GridEnv, runs []GridRun, calib func(GridRun, data.Encoder) ([]data.Example, error)) ([]GridRun, error) {
+// runGrid runs the runs this shard owns (index % Shards == Shard) that are not among done (an
+// earlier, killed run's), loading each task once, and calls checkpoint with the finished runs
+// after each one.
+func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRun, calib func(GridRun, data.Encoder) ([]data.Example, error),
+	checkpoint func([]GridRun) error) ([]GridRun, error) {
 	tok, err := models.LoadTokenizer(filepath.Join(env.Model, "tokenizer.json"))
 	if err != nil {
 		return nil, err
 	}
 	tasks := map[string]*Task{}
-	var done []GridRun
+	finished := map[string]bool{}
+	for _, g := range done {
+		finished[g.id()] = true
+	}
+	done = slices.Clone(done)
 	shards := max(opts.Shards, 1)
 	for i, g := range runs {
-		if i%shards != opts.Shard {
+		if i%shards != opts.Shard || finished[g.id()] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -137,6 +148,9 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs []GridRun, cal
 			g.Losses = append(g.Losses, Float(res.LossAt(s)))
 		}
 		done = append(done, g)
+		if err := checkpoint(done); err != nil {
+			return nil, err
+		}
 	}
 	return done, nil
 }

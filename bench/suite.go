@@ -37,6 +37,12 @@ type Options struct {
 	// Shard and Shards split a grid suite's runs over processes: this process runs the runs whose
 	// index modulo Shards is Shard (Shards 0 or 1: all). `eva bench merge` joins the parts.
 	Shard, Shards int
+	// Resume is an earlier, unfinished result of the same grid suite and shard (a killed run): its
+	// runs are kept and not run again, provided its settings equal this run's.
+	Resume *GridResults
+	// Checkpoint, when set, receives a grid suite's results so far after every finished run, so
+	// that a killed suite can continue from them (see Resume).
+	Checkpoint func(*GridResults) error
 }
 
 // Results are what a suite measured. encoding/json writes the value (SUITE.json), so its fields

@@ -16,8 +16,14 @@ type GridResults struct {
 	Env   GridEnv    `json:"env"`
 	Runs  []GridRun  `json:"runs"`
 	Cells []GridCell `json:"cells"`
-	// Complete is false for one shard's part (join the parts with `eva bench merge`).
+	// Complete is false for one shard's part (join the parts with `eva bench merge`) and while
+	// runs are missing (a checkpoint of an unfinished run).
 	Complete bool `json:"complete"`
+	// Shard and Shards say which part of the grid this is (Shards 1: all of it); Total is the
+	// number of runs in the whole grid, so that a merge can tell when some are missing.
+	Shard  int `json:"shard"`
+	Shards int `json:"shards"`
+	Total  int `json:"total"`
 }
 
 // grid describes a grid suite: its runs and the baseline of steps-to-target.
@@ -41,14 +47,48 @@ func (g grid) suite() Suite {
 		if g.calib != nil {
 			calib = g.calib(env)
 		}
-		runs, err := runGrid(ctx, opts, env, g.runs(opts.Quick, seeds), calib)
+		all := g.runs(opts.Quick, seeds)
+		shards := max(opts.Shards, 1)
+		res := &GridResults{Suite: g.name, Env: env, Shard: opts.Shard, Shards: shards, Total: len(all)}
+		if err := res.resume(opts.Resume); err != nil {
+			return nil, err
+		}
+		checkpoint := func(runs []GridRun) error {
+			res.Runs = runs
+			res.Cells = summarise(runs, g.baseline)
+			if opts.Checkpoint == nil {
+				return nil
+			}
+			return opts.Checkpoint(res)
+		}
+		runs, err := runGrid(ctx, opts, env, all, res.Runs, calib, checkpoint)
 		if err != nil {
 			return nil, err
 		}
-		res := &GridResults{Suite: g.name, Env: env, Runs: runs, Complete: opts.Shards <= 1}
-		res.Cells = summarise(runs, g.baseline)
+		res.Runs, res.Cells = runs, summarise(runs, g.baseline)
+		res.Complete = shards == 1
 		return res, nil
 	}}
+}
+
+// resume takes over the runs of prev, an unfinished result of the same suite, shard and settings.
+func (r *GridResults) resume(prev *GridResults) error {
+	if prev == nil {
+		return nil
+	}
+	a, b := prev.Env, r.Env
+	a.Out, b.Out = "", ""
+	switch {
+	case prev.Suite != r.Suite:
+		return fmt.Errorf("resume: the earlier result is of suite %s, not %s", prev.Suite, r.Suite)
+	case prev.Shard != r.Shard || prev.Shards != r.Shards || prev.Total != r.Total:
+		return fmt.Errorf("resume: the earlier result is shard %d/%d of %d runs, this is %d/%d of %d (other --shard or --seeds?)",
+			prev.Shard, prev.Shards, prev.Total, r.Shard, r.Shards, r.Total)
+	case a != b:
+		return fmt.Errorf("resume: the earlier result used other settings (%+v, now %+v)", a, b)
+	}
+	r.Runs = prev.Runs
+	return nil
 }
 
 // rankGrid is the `ranks` suite: r × init × seed × learning rate on two tasks.
@@ -188,14 +228,21 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 	if !ok {
 		return nil, fmt.Errorf("merge: %q is not a grid suite", parts[0].Suite)
 	}
-	out := &GridResults{Suite: g.name, Env: parts[0].Env, Complete: true}
+	out := &GridResults{Suite: g.name, Env: parts[0].Env, Complete: true, Shards: 1, Total: parts[0].Total}
 	seen := map[string]bool{}
+	var short []string
 	for _, p := range parts {
 		if p.Suite != g.name {
 			return nil, fmt.Errorf("merge: parts of %s and %s", g.name, p.Suite)
 		}
+		if p.Total != out.Total {
+			return nil, fmt.Errorf("merge: parts of grids with %d and %d runs (other --seeds or --quick?)", out.Total, p.Total)
+		}
+		if want := shardSize(p.Total, p.Shard, p.Shards); len(p.Runs) != want {
+			short = append(short, fmt.Sprintf("shard %d/%d has %d of its %d runs", p.Shard, p.Shards, len(p.Runs), want))
+		}
 		for _, r := range p.Runs {
-			id := fmt.Sprintf("%s|%g|%d", r.key(), r.LR, r.Seed)
+			id := r.id()
 			if seen[id] {
 				return nil, fmt.Errorf("merge: run %s appears twice", id)
 			}
@@ -203,6 +250,21 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 			out.Runs = append(out.Runs, r)
 		}
 	}
+	if len(out.Runs) != out.Total {
+		if len(short) == 0 {
+			short = append(short, "some shards are missing")
+		}
+		return nil, fmt.Errorf("merge: %d of the %d runs of %s are there: %s (rerun those shards: they continue where they stopped)",
+			len(out.Runs), out.Total, g.name, strings.Join(short, "; "))
+	}
 	out.Cells = summarise(out.Runs, g.baseline)
 	return out, nil
+}
+
+// shardSize is the number of the total runs that shard k of n runs (index % n == k).
+func shardSize(total, k, n int) int {
+	if n <= 1 {
+		return total
+	}
+	return (total - k + n - 1) / n
 }

@@ -71,6 +71,58 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 	if _, err := MergeGrid(append(parts, parts[0])); err == nil {
 		t.Error("merging a shard twice was accepted")
 	}
+	if _, err := MergeGrid(parts[:1]); err == nil || !strings.Contains(err.Error(), "3 of the 6 runs") {
+		t.Errorf("merging one of two shards: error %v, want the missing runs named", err)
+	}
+
+	// A run killed after its second finished run continues from its checkpoint: the runs done are
+	// kept, the others run, and the result equals the uninterrupted one.
+	ctx, cancel := context.WithCancel(context.Background())
+	var saved *GridResults
+	o := opts
+	o.Checkpoint = func(r *GridResults) error {
+		js, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		saved = new(GridResults)
+		if err := json.Unmarshal(js, saved); err != nil {
+			return err
+		}
+		if len(r.Runs) == 2 {
+			cancel()
+		}
+		return nil
+	}
+	if _, err := suite.Run(ctx, o); err == nil {
+		t.Fatal("a cancelled grid suite returned no error")
+	}
+	if saved == nil || len(saved.Runs) != 2 || saved.Complete {
+		t.Fatalf("checkpoint after the kill: %+v", saved)
+	}
+	var ran int
+	o.Checkpoint = func(*GridResults) error { ran++; return nil }
+	o.Resume = saved
+	resumed, err := suite.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran != 4 {
+		t.Errorf("the resumed suite ran %d runs, want the 4 not done", ran)
+	}
+	r := resumed.(*GridResults)
+	if !r.Complete || len(r.Cells) != len(w.Cells) {
+		t.Fatalf("resumed: complete %v, %d cells", r.Complete, len(r.Cells))
+	}
+	for i, c := range w.Cells {
+		if m := r.Cells[i]; c.Init != m.Init || c.EvalLoss.Mean != m.EvalLoss.Mean || c.StepsToTarget.Mean != m.StepsToTarget.Mean && c.StepsToTarget.N > 0 {
+			t.Errorf("cell %d: uninterrupted %+v, resumed %+v", i, c, m)
+		}
+	}
+	o.Seeds = 3
+	if _, err := suite.Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--seeds") {
+		t.Errorf("resuming with other seeds: error %v", err)
+	}
 }
 
 // TestOverheadSuiteQuick runs the overhead suite on the tiny fixture: EVA's init and a training step

@@ -29,6 +29,7 @@ var benchCommand = command{
 		quick := fs.Bool("quick", false, "run the suite's reduced configuration (seconds instead of minutes)")
 		modelDir := fs.String("model", "", "model `dir`ectory for suites that fine-tune (default: the house model)")
 		dataDir := fs.String("data-dir", "", "prepared datasets `dir`ectory (default: the datasets cache)")
+		fresh := fs.Bool("fresh", false, "start a grid suite over instead of continuing an unfinished earlier run in --out")
 		shard := fs.String("shard", "", "run only part `K/N` of a grid suite's runs (0 ≤ K < N) into SUITE.shard-K-of-N.json; join the parts with `eva bench merge`")
 		return func(io streams, args []string) error {
 			// Flags may also follow the subcommand and the suite: parse what comes after each positional.
@@ -68,7 +69,7 @@ var benchCommand = command{
 				}
 				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				return benchRun(ctx, io, suite, opts, *out)
+				return benchRun(ctx, io, suite, opts, *out, *fresh)
 			case "merge":
 				if len(pos) != 2 {
 					return errors.New("usage: eva bench merge SUITE [--out DIR]")
@@ -90,39 +91,55 @@ func benchList(io streams) error {
 	return tw.Flush()
 }
 
-// benchRun runs suite and writes its results (a shard's part under SUITE.shard-K-of-N).
-func benchRun(ctx context.Context, io streams, suite bench.Suite, opts bench.Options, dir string) error {
-	res, err := suite.Run(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("suite %s: %w", suite.Name, err)
-	}
+// benchRun runs suite and writes its results (a shard's part under SUITE.shard-K-of-N). A grid
+// suite rewrites its result file after every run and, unless fresh, continues an unfinished one.
+func benchRun(ctx context.Context, io streams, suite bench.Suite, opts bench.Options, dir string, fresh bool) error {
 	name := suite.Name
 	if opts.Shards > 1 {
 		name = fmt.Sprintf("%s.shard-%d-of-%d", suite.Name, opts.Shard, opts.Shards)
 	}
+	path := filepath.Join(dir, name+".json")
+	if b, err := os.ReadFile(path); err == nil && !fresh {
+		var prev bench.GridResults
+		if err := json.Unmarshal(b, &prev); err != nil {
+			return fmt.Errorf("%s: %w (delete it or pass --fresh)", path, err)
+		}
+		if prev.Suite == suite.Name && prev.Total > 0 && !prev.Complete {
+			opts.Resume = &prev
+			fmt.Fprintf(io.log, "continuing %s: %d runs done (--fresh starts over)\n", path, len(prev.Runs))
+		}
+	}
+	opts.Checkpoint = func(r *bench.GridResults) error { return saveBench(r, name, dir) }
+	res, err := suite.Run(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("suite %s: %w", suite.Name, err)
+	}
 	return writeBench(io, res, name, dir)
 }
 
-// writeBench writes dir/NAME.json and dir/NAME.md (each replaced atomically, other files in dir
-// kept) and prints the Markdown report.
+// writeBench writes dir/NAME.json and dir/NAME.md and prints the Markdown report.
 func writeBench(io streams, res bench.Results, name, dir string) error {
+	if err := saveBench(res, name, dir); err != nil {
+		return err
+	}
+	fmt.Fprint(io.out, res.Markdown())
+	fmt.Fprintf(io.log, "wrote %s and %s\n", filepath.Join(dir, name+".json"), filepath.Join(dir, name+".md"))
+	return nil
+}
+
+// saveBench writes dir/NAME.json and dir/NAME.md, each replaced atomically, other files in dir kept.
+func saveBench(res bench.Results, name, dir string) error {
 	js, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return fmt.Errorf("%s: encoding the results as JSON: %w", name, err)
 	}
 	md := res.Markdown()
-	err = atomicdir.Write(dir, func(tmp string) error {
+	return atomicdir.Write(dir, func(tmp string) error {
 		if err := os.WriteFile(filepath.Join(tmp, name+".json"), append(js, '\n'), 0o644); err != nil {
 			return err
 		}
 		return os.WriteFile(filepath.Join(tmp, name+".md"), []byte(md), 0o644)
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(io.out, md)
-	fmt.Fprintf(io.log, "wrote %s and %s\n", filepath.Join(dir, name+".json"), filepath.Join(dir, name+".md"))
-	return nil
 }
 
 // benchMerge joins dir/SUITE.shard-*.json into dir/SUITE.json and dir/SUITE.md.

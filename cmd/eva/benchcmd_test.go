@@ -47,7 +47,7 @@ func TestBenchRunWritesBothFiles(t *testing.T) {
 			}
 		}
 		out.Reset()
-		if err := benchRun(context.Background(), streams{out: &out, log: &log}, suite, bench.Options{Seeds: 2 + round, Quick: true}, dir); err != nil {
+		if err := benchRun(context.Background(), streams{out: &out, log: &log}, suite, bench.Options{Seeds: 2 + round, Quick: true}, dir, false); err != nil {
 			t.Fatal(err)
 		}
 		if want := (stubResults{}).Markdown(); out.String() != want {
@@ -72,7 +72,7 @@ func TestBenchRunWritesBothFiles(t *testing.T) {
 	failing := bench.Suite{Name: "broken", Run: func(context.Context, bench.Options) (bench.Results, error) {
 		return nil, errors.New("boom")
 	}}
-	if err := benchRun(context.Background(), streams{out: &out, log: &log}, failing, bench.Options{}, dir); err == nil || !strings.Contains(err.Error(), "broken: boom") {
+	if err := benchRun(context.Background(), streams{out: &out, log: &log}, failing, bench.Options{}, dir, false); err == nil || !strings.Contains(err.Error(), "broken: boom") {
 		t.Errorf("failing suite: error %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "broken.md")); !os.IsNotExist(err) {
