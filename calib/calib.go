@@ -63,7 +63,11 @@ func Run(be tensor.Backend, m model.Model, batches []*data.Batch, targets []stri
 		}
 		for _, bi := range order {
 			if run.Done() {
-				return run.Result()
+				st, err := run.Result()
+				if st != nil {
+					st.LabelMask = opt.UseLabelMask
+				}
+				return st, err
 			}
 			listening := run.Listening()
 			hook.listening = map[string]bool{}

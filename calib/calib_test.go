@@ -199,7 +199,7 @@ func TestMatchesPEFTRandomized(t *testing.T) {
 // reads with the adapter_config.json PEFT itself saved, and the tensor names and shapes.
 func TestAdapterConfigMatchesPEFT(t *testing.T) {
 	st, ck := calibrate(t, scenarios[0], eva.Exact)
-	cfg, layers, err := peft.FromEVA(st, ck.Model.Linears(), "testdata/models/llama", true)
+	cfg, layers, err := peft.FromEVA(st, ck.Model.Linears(), "testdata/models/llama")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,9 +22,11 @@ const (
 
 // stateMeta is the JSON part of a saved State.
 type stateMeta struct {
-	Config    Config      `json:"config"`
-	Batches   int         `json:"batches"`
-	Whitening string      `json:"whitening"`
+	Config    Config `json:"config"`
+	Batches   int    `json:"batches"`
+	Whitening string `json:"whitening"`
+	// LabelMask is absent in files written before it was recorded; those used the default, true.
+	LabelMask *bool       `json:"use_label_mask,omitempty"`
 	Layers    []layerMeta `json:"layers"`
 }
 
@@ -45,7 +47,7 @@ func (s *State) Save(path string) error {
 	if err := s.check(); err != nil {
 		return fmt.Errorf("save EVA state %s: %w", path, err)
 	}
-	meta := stateMeta{Config: s.Config, Batches: s.Batches, Whitening: whitenPolicy}
+	meta := stateMeta{Config: s.Config, Batches: s.Batches, Whitening: whitenPolicy, LabelMask: &s.LabelMask}
 	var tensors []safetensors.Tensor
 	for _, l := range s.Layers {
 		meta.Layers = append(meta.Layers, layerMeta{Name: l.Name, In: l.In, R: l.R, MaxRank: l.MaxRank, Rank: l.Rank,
@@ -83,7 +85,7 @@ func Load(path string) (*State, error) {
 	if meta.Whitening != whitenPolicy {
 		return nil, fmt.Errorf("load EVA state %s: whitening policy %q, want %q", path, meta.Whitening, whitenPolicy)
 	}
-	s := &State{Config: meta.Config, Batches: meta.Batches}
+	s := &State{Config: meta.Config, Batches: meta.Batches, LabelMask: meta.LabelMask == nil || *meta.LabelMask}
 	for _, lm := range meta.Layers {
 		l := LayerState{Name: lm.Name, In: lm.In, R: lm.R, MaxRank: lm.MaxRank, Rank: lm.Rank,
 			Steps: lm.Steps, Samples: lm.Samples, Alpha: lm.Alpha, Group: lm.Group}

@@ -15,6 +15,9 @@ type State struct {
 	Layers []LayerState
 	// Batches is the number of calibration batches (forward passes) used.
 	Batches int
+	// LabelMask is true when the calibration counted only tokens that carry a label (PEFT's
+	// use_label_mask); false when it counted every non-padding token.
+	LabelMask bool
 }
 
 // LayerState is one target layer's result.

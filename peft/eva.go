@@ -11,7 +11,7 @@ import (
 // FromEVA turns an EVA state into the adapter PEFT's initialize_lora_eva_weights produces: for every
 // layer with a non-zero rank, A from the state (in float32), B = 0 and the layer's alpha; rank-0
 // layers get no adapter. layers supplies each module's output size and layout.
-func FromEVA(st *eva.State, layers []*nn.Linear, baseModel string, useLabelMask bool) (Config, []Layer, error) {
+func FromEVA(st *eva.State, layers []*nn.Linear, baseModel string) (Config, []Layer, error) {
 	byName := map[string]*nn.Linear{}
 	for _, l := range layers {
 		byName[l.Name] = l
@@ -19,7 +19,7 @@ func FromEVA(st *eva.State, layers []*nn.Linear, baseModel string, useLabelMask 
 	c := Config{
 		BaseModel: baseModel, R: st.Config.R, Alpha: st.Config.Alpha, Init: "eva",
 		Eva: &EvaConfig{
-			Rho: st.Config.Rho, Tau: st.Config.Tau, UseLabelMask: useLabelMask,
+			Rho: st.Config.Rho, Tau: st.Config.Tau, UseLabelMask: st.LabelMask,
 			LabelMaskValue: data.IgnoreIndex, Whiten: st.Config.Whiten, AdjustScalingFactors: st.Config.AdjustScaling,
 		},
 	}

@@ -19,9 +19,16 @@ func TestRankZeroLayerIsAbsent(t *testing.T) {
 		{Name: "m.b", In: 3, R: 2, Rank: 0, Alpha: 0},
 	}}
 	linears := []*nn.Linear{{Name: "m.a", In: 3, Out: 5}, {Name: "m.b", In: 3, Out: 5}}
-	c, layers, err := FromEVA(st, linears, "base", true)
+	c, layers, err := FromEVA(st, linears, "base")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Eva.UseLabelMask {
+		t.Error("a state calibrated without the label mask gave use_label_mask = true")
+	}
+	st.LabelMask = true
+	if c, _, _ := FromEVA(st, linears, "base"); !c.Eva.UseLabelMask {
+		t.Error("a state calibrated with the label mask gave use_label_mask = false")
 	}
 	dir := filepath.Join(t.TempDir(), "ad")
 	if err := Save(dir, c, layers); err != nil {
@@ -45,7 +52,7 @@ func TestRankZeroLayerIsAbsent(t *testing.T) {
 		}
 	}
 	st.Layers[0].Rank = 0
-	if _, _, err := FromEVA(st, linears, "base", true); err == nil {
+	if _, _, err := FromEVA(st, linears, "base"); err == nil {
 		t.Error("an adapter with every rank 0 was accepted")
 	}
 }

@@ -57,7 +57,7 @@ func TestWriteRoundTripFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, layers, err := peft.FromEVA(st, ck.Model.Linears(), "testdata/models/llama", true)
+	c, layers, err := peft.FromEVA(st, ck.Model.Linears(), "testdata/models/llama")
 	if err != nil {
 		t.Fatal(err)
 	}

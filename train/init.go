@@ -153,7 +153,7 @@ func evaLayers(be tensor.Backend, m model.Model, spec InitSpec, c peft.Config) (
 			return c, nil, nil, err
 		}
 	}
-	ec, layers, err := peft.FromEVA(st, m.Linears(), spec.BaseModel, spec.UseLabelMask)
+	ec, layers, err := peft.FromEVA(st, m.Linears(), spec.BaseModel)
 	if err != nil {
 		return c, nil, nil, err
 	}

@@ -96,7 +96,7 @@ var calibrateCommand = command{
 					return err
 				}
 			}
-			pc, layers, err := peft.FromEVA(st, ck.Model.Linears(), *modelDir, !*noLabelMask)
+			pc, layers, err := peft.FromEVA(st, ck.Model.Linears(), *modelDir)
 			if err != nil {
 				return err
 			}
