@@ -14,7 +14,7 @@ import (
 // original files comes back with the same name, shape (GPT-2's Conv1D layout included) and values,
 // and that the companion files are copied.
 func TestSaveRoundTrip(t *testing.T) {
-	for _, name := range []string{"llama", "qwen2", "gpt2"} {
+	for _, name := range []string{"llama", "qwen2", "gpt2", "mistral"} {
 		src := filepath.Join(fixtures, name)
 		be := cpu.New()
 		ck, err := Open(src, be)

@@ -21,7 +21,7 @@ func (r inputRecorder) Observe(ctx *nn.Context, name string, x *tensor.Tensor) {
 // TestSharedInputsAreExact checks the structural grouping against the data: layers the model
 // groups see bit-identical inputs, and no two layers outside a group do.
 func TestSharedInputsAreExact(t *testing.T) {
-	for _, dir := range []string{"llama", "qwen2", "gpt2"} {
+	for _, dir := range []string{"llama", "qwen2", "gpt2", "mistral"} {
 		t.Run(dir, func(t *testing.T) {
 			be := cpu.New()
 			ck, err := Open(filepath.Join(fixtures, dir), be)

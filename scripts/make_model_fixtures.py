@@ -2,10 +2,10 @@
 """Make tiny Hugging Face reference checkpoints for eva's Go tests.
 
 Usage:
-    python3 scripts/make_model_fixtures.py OUTPUT_DIR
+    python3 scripts/make_model_fixtures.py OUTPUT_DIR [--only NAME...]
 
 Writes, under OUTPUT_DIR, one directory per model (llama, llama-sharded, qwen2,
-gpt2). Each holds a checkpoint written by save_pretrained (safetensors), the
+gpt2, mistral; --only makes just the named ones and leaves the others alone). Each holds a checkpoint written by save_pretrained (safetensors), the
 byte-level BPE tokenizer trained here (tokenizer.json) and, except for
 llama-sharded (same weights as llama), reference.safetensors with inputs,
 logits, loss, activations and the gradient of the loss for every parameter.
@@ -36,6 +36,8 @@ from transformers import (
     GPT2LMHeadModel,
     LlamaConfig,
     LlamaForCausalLM,
+    MistralConfig,
+    MistralForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
 )
@@ -611,9 +613,51 @@ def make_gpt2(outdir, tok, batch):
     print(f"  Conv1D c_attn.weight shape {tuple(w.shape)} ([in, out])")
 
 
+def make_mistral(outdir, tok, batch):
+    # A sliding window shorter than the batch's longest text (24 tokens), so that the window masks
+    # real positions and a model that ignores it gives other logits.
+    config = MistralConfig(
+        vocab_size=VOCAB,
+        hidden_size=64,
+        intermediate_size=144,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=1,
+        max_position_embeddings=128,
+        rms_norm_eps=1e-5,
+        sliding_window=6,
+        tie_word_embeddings=False,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=2,
+        **rope_kwargs(MistralConfig, 10000.0),
+    )
+    capture = ["model.embed_tokens", "model.layers.0", "model.layers.1", "model.norm"]
+    model, ref = make_model("mistral", MistralForCausalLM, config, outdir, tok, batch, capture, SEED + 3)
+    wide = copy.deepcopy(config)
+    wide.sliding_window = None
+    full = build(MistralForCausalLM, wide, "eager")
+    copy_params(model, full)
+    with torch.no_grad():
+        f_logits = full(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            position_ids=positions(batch),
+            use_cache=False,
+        ).logits
+    d = max_abs(f_logits, ref[0])
+    print(f"  same weights without the sliding window: max|dlogits| {d:.3e}")
+    if d < 1e-3:
+        sys.exit("mistral: the sliding window changed nothing")
+
+
+BUILDERS = {"llama": make_llama, "qwen2": make_qwen2, "gpt2": make_gpt2, "mistral": make_mistral}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("outdir", help="directory that receives llama/, llama-sharded/, qwen2/, gpt2/")
+    parser.add_argument("outdir", help="directory that receives llama/, llama-sharded/, qwen2/, gpt2/, mistral/")
+    parser.add_argument("--only", nargs="+", choices=sorted(BUILDERS), help="make only these fixtures (the others are left alone)")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
@@ -626,9 +670,9 @@ def main():
     os.makedirs(args.outdir, exist_ok=True)
     work = tempfile.mkdtemp(prefix=".fixtures-", dir=args.outdir)
     try:
-        make_llama(work, tok, batch)
-        make_qwen2(work, tok, batch)
-        make_gpt2(work, tok, batch)
+        for name, make in BUILDERS.items():
+            if not args.only or name in args.only:
+                make(work, tok, batch)
         for name in sorted(os.listdir(work)):
             final = os.path.join(args.outdir, name)
             if os.path.exists(final):

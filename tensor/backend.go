@@ -81,11 +81,11 @@ type Backend interface {
 	// AttentionForward computes causal multi-head attention with grouped key/value heads.
 	// q, out [B, S, H, Dh]; k, v [B, S, KV, Dh] with H a multiple of KV (query head h reads key/value
 	// head h/(H/KV)); probs [B, H, S, S] receives the softmax weights (zero where masked).
-	// Query i of row b sees key j iff j ≤ i and j < lengths[b] (right padding); nil lengths means S.
-	// Scores are scale·q·k.
-	AttentionForward(out, probs, q, k, v *Tensor, lengths []int32, scale float32)
+	// Query i of row b sees key j iff j ≤ i, j < lengths[b] (right padding; nil lengths means S)
+	// and, when window > 0, i − j < window (sliding-window attention). Scores are scale·q·k.
+	AttentionForward(out, probs, q, k, v *Tensor, lengths []int32, window int, scale float32)
 	// AttentionBackward accumulates dq, dk and dv given the forward's inputs and probs.
-	AttentionBackward(dq, dk, dv, dout, q, k, v, probs *Tensor, lengths []int32, scale float32)
+	AttentionBackward(dq, dk, dv, dout, q, k, v, probs *Tensor, lengths []int32, window int, scale float32)
 
 	// CrossEntropyForward writes losses[i] = logsumexp(logits[i, :]) − logits[i, targets[i]] for
 	// logits [N, V], losses [N]; rows whose target is negative get 0.

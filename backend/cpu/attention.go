@@ -13,6 +13,7 @@ type attnDims struct {
 	b, s, h, kv, dh int
 	group           int // query heads per key/value head, H/KV
 	lengths         []int32
+	window          int // keys a query sees at most (sliding-window attention); 0: no limit
 }
 
 func (a attnDims) ldq() int               { return a.h * a.dh }
@@ -29,15 +30,24 @@ func (a attnDims) length(b int) int {
 	return int(a.lengths[b])
 }
 
-// visible is the number of keys query i of a row with length l sees: j ≤ i and j < l.
-func visible(i, l int) int { return min(i+1, l) }
+// keys is the range [lo, hi) of keys query i of a row with length l sees: j ≤ i, j < l and, with a
+// window, i − j < window. It is empty (lo ≥ hi) for a padding query past a short row's window.
+func (a attnDims) keys(i, l int) (lo, hi int) {
+	if a.window > 0 {
+		lo = max(0, i-a.window+1)
+	}
+	return lo, min(i+1, l)
+}
 
 // attentionShapes validates q, out-like tensors [B, S, H, Dh], k, v [B, S, KV, Dh], probs [B, H, S, S]
 // and lengths, and returns the dimensions.
-func attentionShapes(op string, q, k, v, probs *tensor.Tensor, lengths []int32) attnDims {
+func attentionShapes(op string, q, k, v, probs *tensor.Tensor, lengths []int32, window int) attnDims {
 	qs := mustRank(op, "q", q, 4)
 	ks := mustRank(op, "k", k, 4)
-	a := attnDims{b: qs[0], s: qs[1], h: qs[2], dh: qs[3], kv: ks[2], lengths: lengths}
+	a := attnDims{b: qs[0], s: qs[1], h: qs[2], dh: qs[3], kv: ks[2], lengths: lengths, window: window}
+	if window < 0 {
+		panic(fmt.Sprintf("cpu: %s: window %d < 0", op, window))
+	}
 	if a.kv == 0 || a.h%a.kv != 0 {
 		panic(fmt.Sprintf("cpu: %s: %d query heads are not a multiple of %d key/value heads", op, a.h, a.kv))
 	}
@@ -67,24 +77,25 @@ func (a attnDims) headCost() int { return 4 * a.s * a.s * a.dh }
 // a variable so tests can cover several blocks with short sequences.
 var attnBlock = 64
 
-// forBlocks calls body for each block of query rows [r0, r1) with kb = min(r1, l), the number of
-// keys any of those rows can see; it does nothing when l = 0.
-func (a attnDims) forBlocks(l int, body func(r0, r1, kb int)) {
-	if l == 0 {
-		return
-	}
+// forBlocks calls body for each block of query rows [r0, r1) with [k0, kb), the keys any of those
+// rows can see (k0 > 0 only with a sliding window); blocks that see no key are left out.
+func (a attnDims) forBlocks(l int, body func(r0, r1, k0, kb int)) {
 	for r0 := 0; r0 < a.s; r0 += attnBlock {
 		r1 := min(r0+attnBlock, a.s)
-		body(r0, r1, min(r1, l))
+		k0, _ := a.keys(r0, l)
+		if kb := min(r1, l); kb > k0 {
+			body(r0, r1, k0, kb)
+		}
 	}
 }
 
 // AttentionForward computes causal multi-head attention with grouped key/value heads: for each batch
 // row b and query head h, probs[b, h] = softmax(scale·q·kᵀ) under the mask (query i sees key j iff
-// j ≤ i and j < lengths[b]; masked weights are 0) and out[b, :, h, :] = probs[b, h]·v. Query head h
-// reads key/value head h/(H/KV). A row of length 0 gives zero probs and output.
-func (be *Backend) AttentionForward(out, probs, q, k, v *tensor.Tensor, lengths []int32, scale float32) {
-	a := attentionShapes("AttentionForward", q, k, v, probs, lengths)
+// j ≤ i, j < lengths[b] and, with window > 0, i − j < window; masked weights are 0) and
+// out[b, :, h, :] = probs[b, h]·v. Query head h reads key/value head h/(H/KV). A query that sees no
+// key (a row of length 0) gives zero probs and output.
+func (be *Backend) AttentionForward(out, probs, q, k, v *tensor.Tensor, lengths []int32, window int, scale float32) {
+	a := attentionShapes("AttentionForward", q, k, v, probs, lengths, window)
 	mustShape("AttentionForward", "out", out, q.Shape()...)
 	o, ps, qs, ks, vs := Data(out), Data(probs), Data(q), Data(k), Data(v)
 	be.singleThreadedBLAS(func() { be.attentionForward(a, o, ps, qs, ks, vs, scale) })
@@ -99,20 +110,24 @@ func (be *Backend) attentionForward(a attnDims, o, ps, qs, ks, vs []float32, sca
 			l := a.length(b)
 			qo, ko, po := a.qHead(b, h), a.kHead(b, h/a.group), a.probsHead(b, h)
 			p := ps[po : po+s*s]
-			if l == 0 {
-				clear(p)
-				scaleMatrix(o[qo:], s, a.dh, ldq, 0)
-				continue
-			}
-			a.forBlocks(l, func(r0, r1, kb int) {
+			// Rows no block reaches (no visible key) stay zero.
+			clear(p)
+			scaleMatrix(o[qo:], s, a.dh, ldq, 0)
+			a.forBlocks(l, func(r0, r1, k0, kb int) {
 				pb := p[r0*s:]
-				be.sgemm(false, true, r1-r0, kb, a.dh, scale, qs[qo+r0*ldq:], ldq, ks[ko:], ldk, 0, pb, s)
+				be.sgemm(false, true, r1-r0, kb-k0, a.dh, scale, qs[qo+r0*ldq:], ldq, ks[ko+k0*ldk:], ldk, 0, pb[k0:], s)
 				for i := r0; i < r1; i++ {
 					row := p[i*s : (i+1)*s]
-					softmaxInPlace(row[:visible(i, l)])
-					clear(row[visible(i, l):])
+					lo, hi := a.keys(i, l)
+					lo = min(lo, kb) // a query that sees nothing gets an empty range inside [k0, kb)
+					hi = max(hi, lo)
+					if lo < hi {
+						softmaxInPlace(row[lo:hi])
+					}
+					clear(row[k0:lo])
+					clear(row[hi:kb])
 				}
-				be.sgemm(false, false, r1-r0, a.dh, kb, 1, pb, s, vs[ko:], ldk, 0, o[qo+r0*ldq:], ldq)
+				be.sgemm(false, false, r1-r0, a.dh, kb-k0, 1, pb[k0:], s, vs[ko+k0*ldk:], ldk, 0, o[qo+r0*ldq:], ldq)
 			})
 		}
 	})
@@ -128,8 +143,8 @@ func softmaxInPlace(row []float32) {
 // dP = dout·vᵀ and dS = P ⊙ (dP − rowsum(P ⊙ dP)): dq += scale·dS·k, dk += scale·dSᵀ·q and
 // dv += Pᵀ·dout, summed over the query heads that share a key/value head. Work is split over
 // (batch row, key/value head) so that each dk, dv block has a single writer.
-func (be *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, probs *tensor.Tensor, lengths []int32, scale float32) {
-	a := attentionShapes("AttentionBackward", q, k, v, probs, lengths)
+func (be *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, probs *tensor.Tensor, lengths []int32, window int, scale float32) {
+	a := attentionShapes("AttentionBackward", q, k, v, probs, lengths, window)
 	mustShape("AttentionBackward", "dout", dout, q.Shape()...)
 	mustShape("AttentionBackward", "dq", dq, q.Shape()...)
 	mustShape("AttentionBackward", "dk", dk, k.Shape()...)
@@ -144,23 +159,30 @@ func (be *Backend) AttentionBackward(dq, dk, dv, dout, q, k, v, probs *tensor.Te
 func (be *Backend) attentionBackward(a attnDims, dqs, dks, dvs, gs, qs, ks, vs, ps []float32, scale float32) {
 	ldq, ldk, s := a.ldq(), a.ldk(), a.s
 	parallelFor(a.b*a.kv, 2*a.group*a.headCost(), func(lo, hi int) {
-		ds := make([]float32, attnBlock*s) // dP, then dS, of one row block; row stride kb
+		ds := make([]float32, attnBlock*s) // dP, then dS, of one row block; row stride kb − k0
 		for task := lo; task < hi; task++ {
 			b, kvh := task/a.kv, task%a.kv
 			l, ko := a.length(b), a.kHead(b, kvh)
 			for h := kvh * a.group; h < (kvh+1)*a.group; h++ {
 				qo, po := a.qHead(b, h), a.probsHead(b, h)
-				a.forBlocks(l, func(r0, r1, kb int) {
-					pb, qb, gb := ps[po+r0*s:], qs[qo+r0*ldq:], gs[qo+r0*ldq:]
-					be.sgemm(false, true, r1-r0, kb, a.dh, 1, gb, ldq, vs[ko:], ldk, 0, ds, kb)
+				a.forBlocks(l, func(r0, r1, k0, kb int) {
+					pb, qb, gb := ps[po+r0*s+k0:], qs[qo+r0*ldq:], gs[qo+r0*ldq:]
+					kw, kk, vk := kb-k0, ks[ko+k0*ldk:], vs[ko+k0*ldk:]
+					be.sgemm(false, true, r1-r0, kw, a.dh, 1, gb, ldq, vk, ldk, 0, ds, kw)
 					for i := r0; i < r1; i++ {
-						n, row := visible(i, l), ds[(i-r0)*kb:(i-r0+1)*kb]
-						softmaxBackwardInPlace(row[:n], pb[(i-r0)*s:(i-r0)*s+n])
-						clear(row[n:])
+						row := ds[(i-r0)*kw : (i-r0+1)*kw]
+						lo, hi := a.keys(i, l)
+						if lo >= hi {
+							clear(row)
+							continue
+						}
+						softmaxBackwardInPlace(row[lo-k0:hi-k0], pb[(i-r0)*s+lo-k0:(i-r0)*s+hi-k0])
+						clear(row[:lo-k0])
+						clear(row[hi-k0:])
 					}
-					be.sgemm(false, false, r1-r0, a.dh, kb, scale, ds, kb, ks[ko:], ldk, 1, dqs[qo+r0*ldq:], ldq)
-					be.sgemm(true, false, kb, a.dh, r1-r0, scale, ds, kb, qb, ldq, 1, dks[ko:], ldk)
-					be.sgemm(true, false, kb, a.dh, r1-r0, 1, pb, s, gb, ldq, 1, dvs[ko:], ldk)
+					be.sgemm(false, false, r1-r0, a.dh, kw, scale, ds, kw, kk, ldk, 1, dqs[qo+r0*ldq:], ldq)
+					be.sgemm(true, false, kw, a.dh, r1-r0, scale, ds, kw, qb, ldq, 1, dks[ko+k0*ldk:], ldk)
+					be.sgemm(true, false, kw, a.dh, r1-r0, 1, pb, s, gb, ldq, 1, dvs[ko+k0*ldk:], ldk)
 				})
 			}
 		}

@@ -88,8 +88,8 @@ func BenchmarkAttention(b *testing.B) {
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				be.AttentionForward(out, probs, q, k, v, lengths, 0.125)
-				be.AttentionBackward(dq, dk, dv, dout, q, k, v, probs, lengths, 0.125)
+				be.AttentionForward(out, probs, q, k, v, lengths, 0, 0.125)
+				be.AttentionBackward(dq, dk, dv, dout, q, k, v, probs, lengths, 0, 0.125)
 			}
 			flops := 6 * 2 * float64(bs*h*s*s*dh)
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -124,7 +124,7 @@ func refEmbedding(table []float64, ids []int32, d int) []float64 {
 }
 
 // refAttention computes causal grouped-query attention one score at a time.
-func refAttention(q, k, v []float64, b, s, h, kv, dh int, lengths []int32, scale float64) (out, probs []float64) {
+func refAttention(q, k, v []float64, b, s, h, kv, dh int, lengths []int32, window int, scale float64) (out, probs []float64) {
 	out, probs = make([]float64, b*s*h*dh), make([]float64, b*h*s*s)
 	for bi := range b {
 		l := s
@@ -135,12 +135,16 @@ func refAttention(q, k, v []float64, b, s, h, kv, dh int, lengths []int32, scale
 			kvh := hi / (h / kv)
 			for i := range s {
 				n := min(i+1, l)
-				if n == 0 {
+				j0 := 0
+				if window > 0 {
+					j0 = max(0, i-window+1)
+				}
+				if n <= j0 {
 					continue
 				}
 				scores := make([]float64, n)
 				m := math.Inf(-1)
-				for j := range n {
+				for j := j0; j < n; j++ {
 					for c := range dh {
 						scores[j] += q[((bi*s+i)*h+hi)*dh+c] * k[((bi*s+j)*kv+kvh)*dh+c]
 					}
@@ -148,11 +152,11 @@ func refAttention(q, k, v []float64, b, s, h, kv, dh int, lengths []int32, scale
 					m = max(m, scores[j])
 				}
 				sum := 0.0
-				for j := range n {
+				for j := j0; j < n; j++ {
 					scores[j] = math.Exp(scores[j] - m)
 					sum += scores[j]
 				}
-				for j := range n {
+				for j := j0; j < n; j++ {
 					p := scores[j] / sum
 					probs[((bi*h+hi)*s+i)*s+j] = p
 					for c := range dh {

@@ -23,7 +23,7 @@ func writeTask(t *testing.T, dir, name string) {
 func TestDemoOnEveryArchitecture(t *testing.T) {
 	data := t.TempDir()
 	writeTask(t, data, "toy")
-	for _, arch := range []string{"llama", "qwen2", "gpt2"} {
+	for _, arch := range []string{"llama", "qwen2", "gpt2", "mistral"} {
 		out := filepath.Join(t.TempDir(), "demo")
 		code, stdout, errOut := runCLI(t, "demo", "--model", filepath.Join(fixtures, arch), "--task", "toy", "--data-dir", data,
 			"--steps", "6", "--max-length", "32", "--batch-size", "4", "--out", out)

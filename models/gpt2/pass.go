@@ -91,7 +91,7 @@ func (m *Model) layerForward(ctx *nn.Context, l *Layer, la *layerActs, a *activa
 	be.SliceCols(la.k, la.qkv, D)
 	be.SliceCols(la.v, la.qkv, 2*D)
 	be.AttentionForward(la.attn.Reshape(a.B, a.S, H, Dh), la.probs, la.q.Reshape(a.B, a.S, H, Dh),
-		la.k.Reshape(a.B, a.S, H, Dh), la.v.Reshape(a.B, a.S, H, Dh), a.batch.Lengths, m.scale())
+		la.k.Reshape(a.B, a.S, H, Dh), la.v.Reshape(a.B, a.S, H, Dh), a.batch.Lengths, 0, m.scale())
 	l.AttnProj.Forward(ctx, la.attn, a.tmp)
 	be.Add(la.mid, x, a.tmp)
 	l.LN2.Forward(ctx, la.mid, la.h2, la.mean2, la.rstd2)
@@ -142,7 +142,7 @@ func (m *Model) layerBackward(ctx *nn.Context, l *Layer, la *layerActs, a *activ
 	l.AttnProj.Backward(ctx, la.attn, dres, g.dAttn)
 	shape := func(t *tensor.Tensor) *tensor.Tensor { return t.Reshape(a.B, a.S, H, Dh) }
 	be.AttentionBackward(shape(g.dq), shape(g.dk), shape(g.dv), shape(g.dAttn), shape(la.q), shape(la.k),
-		shape(la.v), la.probs, a.batch.Lengths, m.scale())
+		shape(la.v), la.probs, a.batch.Lengths, 0, m.scale())
 	be.AccumulateCols(g.dqkv, g.dq, 0)
 	be.AccumulateCols(g.dqkv, g.dk, D)
 	be.AccumulateCols(g.dqkv, g.dv, 2*D)

@@ -20,6 +20,9 @@ type Layer struct {
 	AttnNorm, MLPNorm *nn.RMSNorm
 	// Q, K, V, O are the attention projections; Gate, Up, Down the MLP.
 	Q, K, V, O, Gate, Up, Down *nn.Linear
+	// Window is the number of most recent positions the layer's attention sees (sliding-window
+	// attention); 0: the whole context.
+	Window int
 }
 
 // Model is a Llama-family causal LM.
@@ -80,6 +83,9 @@ func Load(cfg *config.Config, ld *model.Loader) (*Model, error) {
 	for i := 0; i < cfg.NumLayers; i++ {
 		p := fmt.Sprintf("model.layers.%d.", i)
 		l := &Layer{}
+		if cfg.SlidingWindow > 0 && i >= cfg.FirstSlidingLayer {
+			l.Window = cfg.SlidingWindow
+		}
 		steps := []struct {
 			dst     **nn.Linear
 			name    string

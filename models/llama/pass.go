@@ -1,8 +1,6 @@
 package llama
 
 import (
-	"fmt"
-
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/model"
 	"github.com/eva-lora/eva/nn"
@@ -70,9 +68,6 @@ func (m *Model) Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error) 
 	if err := b.Validate(c.VocabSize, 0); err != nil {
 		return nil, err
 	}
-	if c.SlidingWindow > 0 && b.S > c.SlidingWindow {
-		return nil, fmt.Errorf("sequence length %d exceeds the sliding window of %d, which eva does not implement yet", b.S, c.SlidingWindow)
-	}
 	a := m.buffers(b.B, b.S)
 	a.batch = b
 	m.Embed.Forward(ctx, b.IDs, a.stream[0])
@@ -100,7 +95,7 @@ func (m *Model) layerForward(ctx *nn.Context, l *Layer, la *layerActs, a *activa
 	be.RoPE(q4, a.cos, a.sin, false)
 	be.RoPE(k4, a.cos, a.sin, false)
 	be.AttentionForward(la.attn.Reshape(B, S, c.NumHeads, c.HeadDim), la.probs, q4, k4,
-		la.v.Reshape(B, S, c.NumKVHeads, c.HeadDim), a.batch.Lengths, m.scale())
+		la.v.Reshape(B, S, c.NumKVHeads, c.HeadDim), a.batch.Lengths, l.Window, m.scale())
 	l.O.Forward(ctx, la.attn, a.tmp)
 	be.Add(la.mid, x, a.tmp)
 	l.MLPNorm.Forward(ctx, la.mid, la.h2, la.rstd2)
@@ -166,7 +161,7 @@ func (m *Model) layerBackward(ctx *nn.Context, l *Layer, la *layerActs, a *activ
 	dk4 := g.dk.Reshape(B, S, c.NumKVHeads, c.HeadDim)
 	be.AttentionBackward(dq4, dk4, g.dv.Reshape(B, S, c.NumKVHeads, c.HeadDim),
 		g.dAttn.Reshape(B, S, c.NumHeads, c.HeadDim), q4, k4,
-		la.v.Reshape(B, S, c.NumKVHeads, c.HeadDim), la.probs, a.batch.Lengths, m.scale())
+		la.v.Reshape(B, S, c.NumKVHeads, c.HeadDim), la.probs, a.batch.Lengths, l.Window, m.scale())
 	be.RoPE(dq4, a.cos, a.sin, true)
 	be.RoPE(dk4, a.cos, a.sin, true)
 	dh := g.dh
