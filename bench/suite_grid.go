@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -194,8 +196,7 @@ func (r *GridResults) Markdown() string {
 	}
 	sort.Strings(names)
 	for _, t := range names {
-		fmt.Fprintf(&b, "## %s\n\n| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) |\n"+
-			"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n", t)
+		fmt.Fprintf(&b, "## %s\n\n", t)
 		cells := tasks[t]
 		sort.SliceStable(cells, func(i, j int) bool {
 			if cells[i].R != cells[j].R {
@@ -203,6 +204,9 @@ func (r *GridResults) Markdown() string {
 			}
 			return cells[i].CalibExamples < cells[j].CalibExamples
 		})
+		writePivots(&b, cells)
+		b.WriteString("| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) |\n" +
+			"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, c := range cells {
 			cal := "task train"
 			if c.CalibExamples > 0 {
@@ -214,6 +218,72 @@ func (r *GridResults) Markdown() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// writePivots writes, when the cells span several ranks, init × rank tables of the mean validation
+// loss, accuracy and steps to target, the best of each column in bold.
+func writePivots(b *strings.Builder, cells []GridCell) {
+	var ranks []int
+	var inits []string
+	at := map[string]GridCell{}
+	for _, c := range cells {
+		if !slices.Contains(ranks, c.R) {
+			ranks = append(ranks, c.R)
+		}
+		if !slices.Contains(inits, c.Init) {
+			inits = append(inits, c.Init)
+		}
+		at[fmt.Sprintf("%s|%d", c.Init, c.R)] = c
+	}
+	if len(ranks) < 2 {
+		return
+	}
+	sort.Ints(ranks)
+	pivots := []struct {
+		title, verb string
+		value       func(GridCell) float64
+		lowerWins   bool
+	}{
+		{"validation loss (mean over seeds, best learning rate)", "%.4f", func(c GridCell) float64 { return float64(c.EvalLoss.Mean) }, true},
+		{"accuracy", "%.3f", func(c GridCell) float64 { return float64(c.Accuracy.Mean) }, false},
+		{"steps to the default's final loss", "%.1f", func(c GridCell) float64 { return float64(c.StepsToTarget.Mean) }, true},
+	}
+	for _, pv := range pivots {
+		fmt.Fprintf(b, "%s:\n\n| init |", pv.title)
+		for _, r := range ranks {
+			fmt.Fprintf(b, " r %d |", r)
+		}
+		b.WriteString("\n| --- |" + strings.Repeat(" --- |", len(ranks)) + "\n")
+		best := map[int]float64{}
+		for _, r := range ranks {
+			for _, in := range inits {
+				c, ok := at[fmt.Sprintf("%s|%d", in, r)]
+				if v := pv.value(c); ok && !math.IsNaN(v) {
+					if cur, seen := best[r]; !seen || (pv.lowerWins && v < cur) || (!pv.lowerWins && v > cur) {
+						best[r] = v
+					}
+				}
+			}
+		}
+		for _, in := range inits {
+			fmt.Fprintf(b, "| %s |", in)
+			for _, r := range ranks {
+				c, ok := at[fmt.Sprintf("%s|%d", in, r)]
+				v := pv.value(c)
+				switch {
+				case !ok || math.IsNaN(v):
+					b.WriteString(" — |")
+				case v == best[r]:
+					fmt.Fprintf(b, " **"+pv.verb+"** |", v)
+				default:
+					fmt.Fprintf(b, " "+pv.verb+" |", v)
+				}
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Every configuration:\n\n")
 }
 
 // grids are the registered grid suites by name (for merging shards).

@@ -151,3 +151,31 @@ func TestOverheadSuiteQuick(t *testing.T) {
 		t.Error(res.Markdown())
 	}
 }
+
+// TestPivotsMarkEachRanksBest checks the init × rank tables: one row per init, the best value of
+// each rank's column in bold (lowest loss, highest accuracy), "—" where a configuration is missing.
+func TestPivotsMarkEachRanksBest(t *testing.T) {
+	cell := func(init string, r int, loss, acc float64) GridCell {
+		return GridCell{Init: init, R: r, EvalLoss: newStat([]float64{loss}), Accuracy: newStat([]float64{acc}), StepsToTarget: newStat(nil)}
+	}
+	var b strings.Builder
+	writePivots(&b, []GridCell{cell("kaiming", 2, 0.5, 0.6), cell("eva-rho2", 2, 0.4, 0.55), cell("kaiming", 8, 0.3, 0.7)})
+	md := b.String()
+	for _, want := range []string{
+		"| init | r 2 | r 8 |",
+		"| kaiming | 0.5000 | **0.3000** |",
+		"| eva-rho2 | **0.4000** | — |",
+		"| kaiming | **0.600** | **0.700** |",
+		"| eva-rho2 | 0.550 | — |",
+		"| kaiming | — | — |", // no steps-to-target values
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("pivots lack %q:\n%s", want, md)
+		}
+	}
+	b.Reset()
+	writePivots(&b, []GridCell{cell("kaiming", 2, 0.5, 0.6)})
+	if b.Len() != 0 {
+		t.Errorf("one rank gave pivots:\n%s", b.String())
+	}
+}
