@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Run a grid suite of `eva bench` (ranks, calibration) on the device machine's CPU cores: SHARDS
-# single-threaded shards at once, each stopped (SIGTERM) after SECONDS. Every shard rewrites its
+# Run a grid suite of `eva bench` (ranks, calibration) on the device machine's CPU cores: shards
+# FIRST…LAST of N at once, single-threaded, each stopped (SIGTERM) after SECONDS. Every shard rewrites its
 # result after each finished run, so what a call finished comes back under $OUT/SUITE, and the next
 # call continues it: copy those files to .carry/bench/SUITE/ here before calling again. Merge here
 # with `eva bench merge SUITE --out DIR` once every shard is complete. Prepare here:
 #   .carry/eva.xz          CGO_ENABLED=0 go build -ldflags="-s -w" -o .carry/eva ./cmd/eva; xz -T0 .carry/eva
 #   .carry/lib/*.xz        libopenblas.so.0, libgfortran.so.5, libquadmath.so.0, xz-compressed
 #   .carry/data.tar.gz     the prepared tasks and generic.valid from .cache/data (see docs/results/README.md)
-# Usage: scripts/bench_suite_device.sh SUITE SHARDS SECONDS [eva bench run flags...]
+# Usage: scripts/bench_suite_device.sh SUITE FIRST-LAST/N SECONDS [eva bench run flags...]
+# (the other shards can run elsewhere, e.g. here: eva bench run SUITE --shard K/N --out DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-suite=$1 shards=$2 seconds=$3
+suite=$1 seconds=$3
+IFS='-/' read -r first last shards <<< "$2"
 shift 3
 work=$(mktemp -d)
 for f in .carry/lib/*.xz; do xz -dc "$f" > "$work/$(basename "${f%.xz}")"; done
@@ -20,10 +22,10 @@ tar -xzf .carry/data.tar.gz -C .cache/data
 if [ -d ".carry/bench/$suite" ]; then cp ".carry/bench/$suite"/* "$OUT/$suite/"; fi
 export LD_LIBRARY_PATH=$work EVA_OPENBLAS=$work/libopenblas.so.0 GOMAXPROCS=1
 echo "cpus: $(nproc); $(lscpu | grep -E 'Model name|Thread\(s\) per core' | tr -s ' ' | paste -sd';')"
-for k in $(seq 0 $((shards - 1))); do
+for k in $(seq "$first" "$last"); do
   timeout -s TERM "$seconds" "$work/eva" bench run "$suite" --shard "$k/$shards" --model assets/house-llama \
     --data-dir .cache/data --out "$OUT/$suite" "$@" > "$work/shard-$k.log" 2>&1 &
 done
 wait || true
 grep -h "^\[" "$work"/shard-*.log | wc -l | xargs echo "runs started:"
-tail -n 2 "$work/shard-0.log"
+tail -n 2 "$work/shard-$first.log"
