@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run a grid suite of `eva bench` (ranks, calibration) on the device machine's CPU cores: shards
-# FIRST…LAST of N at once, single-threaded, each stopped (SIGTERM) after SECONDS. Every shard rewrites its
+# FIRST…LAST of N, one single-threaded process per core, all stopped (SIGTERM) after SECONDS. Every shard rewrites its
 # result after each finished run, so what a call finished comes back under $OUT/SUITE, and the next
 # call continues it: copy those files to .carry/bench/SUITE/ here before calling again. Merge here
 # with `eva bench merge SUITE --out DIR` once every shard is complete. Prepare here:
@@ -17,15 +17,30 @@ shift 3
 work=$(mktemp -d)
 for f in .carry/lib/*.xz; do xz -dc "$f" > "$work/$(basename "${f%.xz}")"; done
 xz -dc .carry/eva.xz > "$work/eva" && chmod +x "$work/eva"
-mkdir -p .cache/data "$OUT/$suite"
+mkdir -p .cache/data "$OUT"
 tar -xzf .carry/data.tar.gz -C .cache/data
-if [ -d ".carry/bench/$suite" ]; then cp ".carry/bench/$suite"/* "$OUT/$suite/"; fi
+# Results live in $res and come back as one archive ($OUT/SUITE.tar.gz: the device returns few files).
+res=$work/$suite
+mkdir -p "$res"
+if [ -f ".carry/bench/$suite.tar.gz" ]; then tar -xzf ".carry/bench/$suite.tar.gz" -C "$res"; fi
 export LD_LIBRARY_PATH=$work EVA_OPENBLAS=$work/libopenblas.so.0 GOMAXPROCS=1
 echo "cpus: $(nproc); $(lscpu | grep -E 'Model name|Thread\(s\) per core' | tr -s ' ' | paste -sd';')"
-for k in $(seq "$first" "$last"); do
-  timeout -s TERM "$seconds" "$work/eva" bench run "$suite" --shard "$k/$shards" --model assets/house-llama \
-    --data-dir .cache/data --out "$OUT/$suite" "$@" > "$work/shard-$k.log" 2>&1 &
+# One single-threaded process per core; process p runs shards first+p, first+p+procs, ... in turn
+# until the deadline (a shard that was done already finishes at once).
+procs=$(nproc)
+deadline=$(( $(date +%s) + seconds ))
+for p in $(seq 0 $((procs - 1))); do
+  (
+    for k in $(seq $((first + p)) "$procs" "$last"); do
+      left=$(( deadline - $(date +%s) ))
+      [ "$left" -gt 5 ] || break
+      timeout -s TERM -k 15 "$left" "$work/eva" bench run "$suite" --shard "$k/$shards" --model assets/house-llama \
+        --data-dir .cache/data --out "$res" "$@" >> "$work/shard-$k.log" 2>&1 || true
+    done
+  ) &
 done
 wait || true
 grep -h "^\[" "$work"/shard-*.log | wc -l | xargs echo "runs started:"
 tail -n 2 "$work/shard-$first.log"
+tar -czf "$OUT/$suite.tar.gz" -C "$res" .
+ls "$res" | grep -c json | xargs echo "result files:"
