@@ -67,10 +67,10 @@ type GridEnv struct {
 }
 
 // defaultGridEnv is the environment of the suites: the house model, the datasets cache, a budget
-// that keeps one run around half a minute on one core (quick: seconds), so that the 540 runs of
-// `ranks` fit an hour of a 64-core machine.
+// that keeps one run around 15 seconds on one core (quick: seconds), so that the 540 runs of
+// `ranks` fit ten minutes of a 32-core machine and half an hour of two cores.
 func defaultGridEnv(opts Options) (GridEnv, error) {
-	env := GridEnv{Model: opts.Model, DataDir: opts.DataDir, Steps: 64, BatchSize: 8, MaxLen: 64, MaxTrain: 1000, MaxTest: 100}
+	env := GridEnv{Model: opts.Model, DataDir: opts.DataDir, Steps: 48, BatchSize: 4, MaxLen: 64, MaxTrain: 1000, MaxTest: 100}
 	if opts.Quick {
 		env.Steps, env.MaxTrain, env.MaxTest = 12, 64, 16
 	}

@@ -148,9 +148,12 @@ func Run(ctx context.Context, spec Spec, task *Task) (*Result, error) {
 	}
 	ecfg := eva.DefaultConfig()
 	ecfg.Rho = spec.Rho
+	// EVA calibrates on every token of the examples, not only on the labelled ones (PEFT's default
+	// label mask): a task's labels are an answer of a token or two, too few rows for r·ρ components
+	// per batch, and the inputs the adapted layers see are mostly the prompt.
 	start := time.Now()
 	ads, err := train.Initialise(be, ck.Model, train.InitSpec{Method: spec.Init, Targets: targets, R: spec.R, Alpha: spec.Alpha,
-		Seed: spec.Seed, EVA: ecfg, UseLabelMask: true, Calibration: calib, Population: len(task.Train),
+		Seed: spec.Seed, EVA: ecfg, UseLabelMask: false, Calibration: calib, Population: len(task.Train),
 		BaseModel: spec.ModelDir, Log: spec.Log})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Label, err)

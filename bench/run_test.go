@@ -97,3 +97,16 @@ func TestKeepEnd(t *testing.T) {
 		t.Errorf("%v", exs)
 	}
 }
+
+// TestEVACalibratesOnWholeExamples checks that EVA's components come from every token of a task's
+// examples: with 2 examples per batch the answers give a handful of labelled tokens, fewer than the
+// 16 components r 8 and ρ 2 ask for, so a label-masked calibration could never finish.
+func TestEVACalibratesOnWholeExamples(t *testing.T) {
+	m, _ := inits.Parse("eva")
+	_, err := Run(context.Background(), Spec{Label: "eva", ModelDir: "../testdata/models/llama", Init: m, R: 8, Alpha: 16,
+		Rho: 2, Targets: "q_proj,v_proj", Steps: 2, BatchSize: 2, MaxLen: 32, EvalEvery: 2, LR: 1e-3, Schedule: "linear",
+		Seed: 1, Out: filepath.Join(t.TempDir(), "eva")}, toyTask(t))
+	if err != nil {
+		t.Fatalf("EVA with more components than labelled tokens per batch: %v", err)
+	}
+}
