@@ -76,7 +76,10 @@ var overheadSuite = Suite{
 		if err != nil {
 			return nil, err
 		}
-		row.Model, row.Trained = house, true
+		row.Model, row.Trained = opts.Model, true
+		if opts.Model == "" {
+			row.Model = "house model (" + filepath.Base(house) + ")"
+		}
 		res.Rows = append(res.Rows, row)
 		sizes := [][3]int{{512, 1408, 6}, {768, 2048, 8}} // hidden, intermediate, layers
 		if opts.Quick {
