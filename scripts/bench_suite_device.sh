@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Run a grid suite of `eva bench` (ranks, calibration) on the device machine's CPU cores: shards
-# FIRST…LAST of N, one single-threaded process per core, all stopped (SIGTERM) after SECONDS. Every shard rewrites its
-# result after each finished run, so what a call finished comes back under $OUT/SUITE, and the next
-# call continues it: copy those files to .carry/bench/SUITE/ here before calling again. Merge here
-# with `eva bench merge SUITE --out DIR` once every shard is complete. Prepare here:
+# FIRST…LAST of N, one single-threaded process per core, all stopped after SECONDS (SIGTERM, then
+# SIGKILL 15 s later). Every shard rewrites its result after each finished run, so a stopped shard
+# loses only its run in flight. The results come back as one archive, $OUT/SUITE.tar.gz (the device
+# returns only a few files per call); put it at .carry/bench/SUITE.tar.gz here and the next call
+# continues from it. Merge here with `eva bench merge SUITE --out DIR` once every shard is
+# complete. Prepare here:
 #   .carry/eva.xz          CGO_ENABLED=0 go build -ldflags="-s -w" -o .carry/eva ./cmd/eva; xz -T0 .carry/eva
 #   .carry/lib/*.xz        libopenblas.so.0, libgfortran.so.5, libquadmath.so.0, xz-compressed
 #   .carry/data.tar.gz     the prepared tasks and generic.valid from .cache/data (see docs/results/README.md)
