@@ -98,3 +98,37 @@ func TestBenchArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchRunContinuesAnUnfinishedGrid checks that `eva bench run` hands an unfinished grid result
+// in --out to the suite as Resume (and not with --fresh), and saves every checkpoint the suite makes.
+func TestBenchRunContinuesAnUnfinishedGrid(t *testing.T) {
+	dir := t.TempDir()
+	prev := bench.GridResults{Suite: "grid", Shards: 1, Total: 3, Runs: []bench.GridRun{{Task: "t", Init: "kaiming", R: 2}}}
+	js, _ := json.Marshal(prev)
+	if err := os.WriteFile(filepath.Join(dir, "grid.json"), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got *bench.GridResults
+	suite := bench.Suite{Name: "grid", Run: func(ctx context.Context, opts bench.Options) (bench.Results, error) {
+		got = opts.Resume
+		r := &bench.GridResults{Suite: "grid", Shards: 1, Total: 3, Runs: []bench.GridRun{{Task: "t", Init: "kaiming", R: 2}, {Task: "t", Init: "eva", R: 2}}}
+		if err := opts.Checkpoint(r); err != nil {
+			return nil, err
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "grid.json")); err != nil || !strings.Contains(string(b), `"eva"`) {
+			t.Errorf("the checkpoint was not written to grid.json (%v)", err)
+		}
+		return nil, errors.New("killed")
+	}}
+	var out, log bytes.Buffer
+	if err := benchRun(context.Background(), streams{out: &out, log: &log}, suite, bench.Options{}, dir, false); err == nil {
+		t.Fatal("a failing suite gave no error")
+	}
+	if got == nil || len(got.Runs) != 1 || !strings.Contains(log.String(), "1 runs done") {
+		t.Errorf("resume = %+v, log %q; want the earlier result's run", got, log.String())
+	}
+	got = nil
+	if err := benchRun(context.Background(), streams{out: &out, log: &log}, suite, bench.Options{}, dir, true); err == nil || got != nil {
+		t.Errorf("--fresh: resume = %+v (%v), want none", got, err)
+	}
+}
