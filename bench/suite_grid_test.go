@@ -102,6 +102,8 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 	}
 	var ran int
 	o.Checkpoint = func(*GridResults) error { ran++; return nil }
+	// A run of another grid (a learning rate since dropped) is not kept.
+	saved.Runs = append(saved.Runs, GridRun{Task: "spam", Init: "kaiming", R: 4, LR: 9, Seed: 0})
 	o.Resume = saved
 	resumed, err := suite.Run(context.Background(), o)
 	if err != nil {
@@ -111,8 +113,8 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 		t.Errorf("the resumed suite ran %d runs, want the 4 not done", ran)
 	}
 	r := resumed.(*GridResults)
-	if !r.Complete || len(r.Cells) != len(w.Cells) {
-		t.Fatalf("resumed: complete %v, %d cells", r.Complete, len(r.Cells))
+	if !r.Complete || len(r.Cells) != len(w.Cells) || len(r.Runs) != 6 {
+		t.Fatalf("resumed: complete %v, %d cells, %d runs", r.Complete, len(r.Cells), len(r.Runs))
 	}
 	for i, c := range w.Cells {
 		if m := r.Cells[i]; c.Init != m.Init || c.EvalLoss.Mean != m.EvalLoss.Mean || c.StepsToTarget.Mean != m.StepsToTarget.Mean && c.StepsToTarget.N > 0 {
