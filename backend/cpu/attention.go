@@ -110,10 +110,17 @@ func (be *Backend) attentionForward(a attnDims, o, ps, qs, ks, vs []float32, sca
 			l := a.length(b)
 			qo, ko, po := a.qHead(b, h), a.kHead(b, h/a.group), a.probsHead(b, h)
 			p := ps[po : po+s*s]
-			// Rows no block reaches (no visible key) stay zero.
-			clear(p)
-			scaleMatrix(o[qo:], s, a.dh, ldq, 0)
+			// Rows that see no key (a row of length 0, padding past a short row's window) get zero
+			// probabilities and output; every other row is cleared only outside its visible keys.
+			done := 0
+			skip := func(r1 int) {
+				if r1 > done {
+					clear(p[done*s : r1*s])
+					scaleMatrix(o[qo+done*ldq:], r1-done, a.dh, ldq, 0)
+				}
+			}
 			a.forBlocks(l, func(r0, r1, k0, kb int) {
+				skip(r0)
 				pb := p[r0*s:]
 				be.sgemm(false, true, r1-r0, kb-k0, a.dh, scale, qs[qo+r0*ldq:], ldq, ks[ko+k0*ldk:], ldk, 0, pb[k0:], s)
 				for i := r0; i < r1; i++ {
@@ -124,11 +131,13 @@ func (be *Backend) attentionForward(a attnDims, o, ps, qs, ks, vs []float32, sca
 					if lo < hi {
 						softmaxInPlace(row[lo:hi])
 					}
-					clear(row[k0:lo])
-					clear(row[hi:kb])
+					clear(row[:lo])
+					clear(row[hi:])
 				}
 				be.sgemm(false, false, r1-r0, a.dh, kb-k0, 1, pb[k0:], s, vs[ko+k0*ldk:], ldk, 0, o[qo+r0*ldq:], ldq)
+				done = r1
 			})
+			skip(s)
 		}
 	})
 }
