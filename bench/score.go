@@ -20,23 +20,26 @@ func SequenceLogProbs(be tensor.Backend, m model.Model, exs []data.Example, batc
 	for start := 0; start < len(exs); start += batchSize {
 		chunk := exs[start:min(start+batchSize, len(exs))]
 		b := data.Batches(chunk, len(chunk), 0, pad)[0]
-		logits, err := m.Forward(model.Context(be, b), b)
+		ctx, targets := model.Context(be, b), b.Targets()
+		ctx.LogitRows = model.LabelledRows(targets)
+		logits, err := m.Forward(ctx, b)
 		if err != nil {
 			return nil, err
 		}
-		targets := b.Targets()
-		losses := be.Zeros(b.B * b.S)
-		be.CrossEntropyForward(losses, logits, targets)
-		host := be.ToHost(losses)
-		for i := range b.B {
-			s := 0.0
-			for j := range b.S {
-				if targets[i*b.S+j] >= 0 {
-					s -= float64(host[i*b.S+j])
-				}
+		selected := model.TargetsAt(targets, ctx.LogitRows)
+		losses := be.Zeros(len(selected))
+		be.CrossEntropyForward(losses, logits, selected)
+		sums := make([]float64, b.B)
+		for k, v := range be.ToHost(losses) {
+			row := k
+			if ctx.LogitRows != nil {
+				row = int(ctx.LogitRows[k])
 			}
-			out = append(out, s)
+			if selected[k] >= 0 {
+				sums[row/b.S] -= float64(v)
+			}
 		}
+		out = append(out, sums...)
 	}
 	return out, nil
 }
@@ -94,11 +97,13 @@ func Greedy(be tensor.Backend, m model.Model, ids []int32, maxNew int, eos int32
 	vocab := m.Config().VocabSize
 	for range maxNew {
 		b := &data.Batch{B: 1, S: len(seq), IDs: seq, Lengths: []int32{int32(len(seq))}}
-		logits, err := m.Forward(model.Context(be, b), b)
+		ctx := model.Context(be, b)
+		ctx.LogitRows = []int32{int32(len(seq) - 1)}
+		logits, err := m.Forward(ctx, b)
 		if err != nil {
 			return nil, err
 		}
-		last := be.ToHost(logits.Rows(len(seq)-1, len(seq)))[:vocab]
+		last := be.ToHost(logits)[:vocab]
 		best := 0
 		for i, v := range last {
 			if v > last[best] {

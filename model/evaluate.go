@@ -15,11 +15,15 @@ import (
 func Evaluate(be tensor.Backend, m Model, batches []*data.Batch, onLogits func(b *data.Batch, logits *tensor.Tensor)) (Loss, error) {
 	var total Loss
 	for i, b := range batches {
-		logits, err := m.Forward(Context(be, b), b)
+		ctx, targets := Context(be, b), b.Targets()
+		if onLogits == nil {
+			ctx.LogitRows = LabelledRows(targets)
+		}
+		logits, err := m.Forward(ctx, b)
 		if err != nil {
 			return Loss{}, fmt.Errorf("batch %d: %w", i, err)
 		}
-		l := CrossEntropy(be, logits, b.Targets())
+		l := CrossEntropy(be, logits, TargetsAt(targets, ctx.LogitRows))
 		if math.IsNaN(l.Sum) || math.IsInf(l.Sum, 0) {
 			return Loss{}, fmt.Errorf("batch %d: the loss is not finite (%v)", i, l.Sum)
 		}

@@ -33,10 +33,11 @@ type Model interface {
 	Params() []Param
 	// RequestGrads allocates gradients for every parameter (full fine-tuning, gradient checks).
 	RequestGrads()
-	// Forward runs the batch and returns logits [B·S, V], keeping the activations Backward needs.
-	// With ctx.Blocks > 0 it stops after that many blocks and returns nil logits.
+	// Forward runs the batch and returns logits [B·S, V] (or [len(ctx.LogitRows), V], the logits of
+	// those rows), keeping the activations Backward needs. With ctx.Blocks > 0 it stops after that
+	// many blocks and returns nil logits.
 	Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error)
-	// Backward accumulates every requested gradient from dlogits [B·S, V] of the last Forward.
+	// Backward accumulates every requested gradient from dlogits, shaped as the last Forward's logits.
 	Backward(ctx *nn.Context, dlogits *tensor.Tensor)
 }
 

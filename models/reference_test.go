@@ -88,18 +88,33 @@ func TestMatchesTransformers(t *testing.T) {
 			}
 			ref := loadReference(t, dir)
 			ck.Model.RequestGrads()
-			// Twice: the second step reuses every activation and gradient buffer of the first and
-			// must give the same result from freshly zeroed parameter gradients.
-			for step := 0; step < 2; step++ {
+			// Three times: the second step reuses every activation and gradient buffer of the first
+			// and must give the same result from freshly zeroed parameter gradients; the third asks
+			// for the logits of the labelled rows only (training's path) and must give the same
+			// loss and gradients.
+			for step := 0; step < 3; step++ {
 				for _, p := range ck.Model.Params() {
 					be.Fill(p.Grad, 0)
 				}
-				logits, err := ck.Model.Forward(model.Context(be, ref.batch), ref.batch)
+				ctx, targets := model.Context(be, ref.batch), ref.batch.Targets()
+				if step == 2 {
+					if ctx.LogitRows = model.LabelledRows(targets); ctx.LogitRows == nil {
+						t.Fatal("the reference batch has no unlabelled row")
+					}
+				}
+				logits, err := ck.Model.Forward(ctx, ref.batch)
 				if err != nil {
 					t.Fatal(err)
 				}
 				got, want := be.ToHost(logits), ref.logits
-				if ck.Config.SlidingWindow > 0 {
+				if rows := ctx.LogitRows; rows != nil {
+					V := ck.Config.VocabSize
+					want = nil
+					for _, r := range rows {
+						want = append(want, ref.logits[int(r)*V:int(r+1)*V]...)
+					}
+					targets = model.TargetsAt(targets, rows)
+				} else if ck.Config.SlidingWindow > 0 {
 					// A padding query past its row's window sees no key: eva gives it zero attention,
 					// transformers a uniform average over masked keys. Only real positions count.
 					got, want = realPositions(got, ref.batch, ck.Config.VocabSize), realPositions(want, ref.batch, ck.Config.VocabSize)
@@ -109,7 +124,6 @@ func TestMatchesTransformers(t *testing.T) {
 					t.Errorf("step %d logits: relative error %.3g > 1e-5", step, e)
 				}
 				t.Logf("logits: relative error %.2g", e)
-				targets := ref.batch.Targets()
 				loss := model.CrossEntropy(be, logits, targets)
 				if d := math.Abs(loss.Mean() - ref.loss); d > 1e-5*ref.loss {
 					t.Errorf("loss %.7f, transformers %.7f", loss.Mean(), ref.loss)
@@ -118,7 +132,7 @@ func TestMatchesTransformers(t *testing.T) {
 				if fused.Tokens != loss.Tokens || math.Abs(fused.Mean()-loss.Mean()) > 1e-6*loss.Mean() {
 					t.Errorf("fused loss %v, separate %v", fused, loss)
 				}
-				ck.Model.Backward(model.Context(be, ref.batch), dlogits)
+				ck.Model.Backward(ctx, dlogits)
 				checked, worst := 0, 0.0
 				for _, p := range ck.Model.Params() {
 					want, err := ref.set.Float32("grad." + p.Name)

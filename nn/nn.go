@@ -22,6 +22,10 @@ type Context struct {
 	// Blocks, when positive, stops a model's forward pass after that many transformer blocks: no
 	// logits are computed (calibration needs only the inputs of layers in those blocks).
 	Blocks int
+	// LogitRows, when non-nil, asks a model's forward pass for the logits of those rows only, in that
+	// order ([len(LogitRows), V] instead of [N, V]); Backward then takes their gradient. Training and
+	// evaluation set it to the labelled rows (model.LabelledRows).
+	LogitRows []int32
 	// Training enables training-only behaviour (adapter dropout).
 	Training bool
 	// Seed drives the randomness of a training pass (dropout masks); the trainer sets a new value per

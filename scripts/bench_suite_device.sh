@@ -25,7 +25,7 @@ tar -xzf .carry/data.tar.gz -C .cache/data
 res=$work/$suite
 mkdir -p "$res"
 if [ -f ".carry/bench/$suite.tar.gz" ]; then tar -xzf ".carry/bench/$suite.tar.gz" -C "$res"; fi
-export LD_LIBRARY_PATH=$work EVA_OPENBLAS=$work/libopenblas.so.0 GOMAXPROCS=1
+export LD_LIBRARY_PATH=$work EVA_OPENBLAS=$work/libopenblas.so.0 GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1
 echo "cpus: $(nproc); $(lscpu | grep -E 'Model name|Thread\(s\) per core' | tr -s ' ' | paste -sd';')"
 # One single-threaded process per core; process p runs shards first+p, first+p+procs, ... in turn
 # until the deadline (a shard that was done already finishes at once).

@@ -2,6 +2,7 @@ package gpt2
 
 import (
 	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/model"
 	"github.com/eva-lora/eva/nn"
 	"github.com/eva-lora/eva/tensor"
 )
@@ -27,6 +28,7 @@ type activations struct {
 	layers           []layerActs
 	hf, meanf, rstdf *tensor.Tensor
 	logits, tmp      *tensor.Tensor
+	head             model.RowHead  // lm_head on every row or on the labelled ones
 	grads            *grads         // backward scratch, allocated by the first Backward
 	dres             *tensor.Tensor // gradient of the residual stream [N, D]
 }
@@ -78,8 +80,7 @@ func (m *Model) Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error) 
 		m.layerForward(ctx, l, &a.layers[i], a, a.stream[i], a.stream[i+1])
 	}
 	m.LNF.Forward(ctx, a.stream[len(m.Layers)], a.hf, a.meanf, a.rstdf)
-	m.Head.Forward(ctx, a.hf, a.logits)
-	return a.logits, nil
+	return a.head.Forward(ctx, m.Head, a.hf, a.logits), nil
 }
 
 func (m *Model) layerForward(ctx *nn.Context, l *Layer, la *layerActs, a *activations, x, out *tensor.Tensor) {
@@ -119,7 +120,7 @@ func (m *Model) Backward(ctx *nn.Context, dlogits *tensor.Tensor) {
 	g, dres := a.grads, a.dres
 	be.Fill(dres, 0)
 	be.Fill(g.dh, 0)
-	m.Head.Backward(ctx, a.hf, dlogits, g.dh)
+	a.head.Backward(ctx, m.Head, a.hf, dlogits, g.dh)
 	m.LNF.Backward(ctx, a.stream[len(m.Layers)], a.meanf, a.rstdf, g.dh, dres)
 	for i := len(m.Layers) - 1; i >= 0; i-- {
 		m.layerBackward(ctx, m.Layers[i], &a.layers[i], a, a.stream[i], dres, g)

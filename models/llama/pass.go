@@ -27,6 +27,7 @@ type activations struct {
 	layers    []layerActs
 	hf, rstdf *tensor.Tensor // final norm output and rstd
 	logits    *tensor.Tensor
+	head      model.RowHead  // lm_head on every row or on the labelled ones
 	tmp       *tensor.Tensor // [N, D] scratch for branch outputs
 	grads     *grads         // backward scratch, allocated by the first Backward
 	dres      *tensor.Tensor // gradient of the residual stream [N, D]
@@ -78,8 +79,7 @@ func (m *Model) Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error) 
 		m.layerForward(ctx, l, &a.layers[i], a, a.stream[i], a.stream[i+1])
 	}
 	m.Norm.Forward(ctx, a.stream[len(m.Layers)], a.hf, a.rstdf)
-	m.Head.Forward(ctx, a.hf, a.logits)
-	return a.logits, nil
+	return a.head.Forward(ctx, m.Head, a.hf, a.logits), nil
 }
 
 // layerForward computes out = block(x), keeping its activations in la.
@@ -120,7 +120,7 @@ func (m *Model) Backward(ctx *nn.Context, dlogits *tensor.Tensor) {
 	g, dres := a.grads, a.dres // dres: gradient of the residual stream, flowing down
 	be.Fill(dres, 0)
 	be.Fill(g.dh, 0)
-	m.Head.Backward(ctx, a.hf, dlogits, g.dh)
+	a.head.Backward(ctx, m.Head, a.hf, dlogits, g.dh)
 	m.Norm.Backward(ctx, a.stream[len(m.Layers)], a.rstdf, g.dh, dres)
 	for i := len(m.Layers) - 1; i >= 0; i-- {
 		// Below the first block only the embedding gradient needs dres: without it (LoRA training)
