@@ -108,10 +108,15 @@ func (r *GridResults) resume(prev *GridResults, all []GridRun) error {
 // rankGrid is the `ranks` suite: r × init × seed × learning rate on two tasks.
 var rankGrid = grid{
 	name:        "ranks",
-	description: "rank r ∈ {2,4,8,16,64} × init (kaiming, gaussian, EVA ρ 1 and 2, PiSSA, OLoRA, MiLoRA, CorDA, LoRA-GA) × seeds × 2 learning rates per init family, on spam and sotu-party",
+	description: "rank r ∈ {2,4,8,16,64} × init (kaiming, gaussian, EVA ρ 1 and 2, PiSSA, OLoRA, MiLoRA, CorDA, LoRA-GA) × seeds × 2 learning rates per init family, on spam and arithmetic",
 	baseline:    "kaiming",
 	runs: func(quick bool, seeds int) []GridRun {
-		tasks, ranks := []string{"spam", "sotu-party"}, []int{2, 4, 8, 16, 64}
+		// spam (classification, accuracy over its two labels) and arithmetic (multi-step word problems,
+		// exact-match answers: the GSM8K-like stand-in of the paper's math setting). sotu-party was the
+		// second task first; at this budget every init stayed at chance accuracy on it (0.42–0.58 in
+		// 40 runs at r 2, 4 and 64; the first 100 test items are 56 % Republican), so it could not
+		// tell inits apart.
+		tasks, ranks := []string{"spam", "arithmetic"}, []int{2, 4, 8, 16, 64}
 		initsList := []string{"kaiming", "gaussian", "eva-rho1", "eva-rho2", "pissa", "olora", "milora", "corda", "lora-ga"}
 		// Inits that start with B = 0 (kaiming, gaussian, EVA) sweep higher rates than those that move
 		// part of W0 into the adapter (PiSSA, OLoRA, MiLoRA, CorDA, LoRA-GA), whose factors carry
