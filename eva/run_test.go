@@ -380,6 +380,16 @@ func TestNewRejectsBadInput(t *testing.T) {
 	}
 }
 
+// infAt returns 8×4 finite rows with -Inf at index i.
+func infAt(i int) []float32 {
+	rows := make([]float32, 8*4)
+	for j := range rows {
+		rows[j] = float32(j) - 3.5
+	}
+	rows[i] = float32(math.Inf(-1))
+	return rows
+}
+
 func TestObserveRejectsBadRows(t *testing.T) {
 	run, err := New(testConfig(Exact), []Layer{{Name: "a", In: 4}, {Name: "b", In: 4, SharesInputWith: "a"}})
 	if err != nil {
@@ -397,6 +407,7 @@ func TestObserveRejectsBadRows(t *testing.T) {
 		{"b", rows, 8, "b: it shares its input with a"},
 		{"a", rows, 7, "a: 32 values for 7 rows"},
 		{"a", rows, 8, "a: row 3 column 1 is NaN"},
+		{"a", infAt(22), 8, "a: row 5 column 2 is -Inf"},
 	} {
 		if err := run.Observe(c.layer, c.rows, c.n); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Observe(%s, %d rows): %v, want %q", c.layer, c.n, err, c.want)

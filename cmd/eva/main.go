@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 
@@ -40,7 +41,26 @@ var commands = map[string]command{
 	"train":     trainCommand,
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { os.Exit(profiled(os.Getenv("EVA_CPUPROFILE"), os.Stderr, func() int { return run(os.Args[1:], os.Stdout, os.Stderr) })) }
+
+// profiled runs f, writing a CPU profile of it (go tool pprof) to path when path is not empty.
+func profiled(path string, stderr io.Writer, f func() int) int {
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "eva: EVA_CPUPROFILE: %v\n", err)
+		return 1
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		fmt.Fprintf(stderr, "eva: EVA_CPUPROFILE: %v\n", err)
+		return 1
+	}
+	defer pprof.StopCPUProfile()
+	return f()
+}
 
 // run executes a command line and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
