@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/model"
@@ -93,6 +95,11 @@ func Accuracy(be tensor.Backend, m model.Model, enc data.Encoder, items []Item, 
 // Greedy extends ids by up to maxNew tokens, each the most likely next token, stopping after eos
 // (when eos ≥ 0). It recomputes the whole sequence per token: meant for short answers.
 func Greedy(be tensor.Backend, m model.Model, ids []int32, maxNew int, eos int32) ([]int32, error) {
+	return greedy(be, m, ids, maxNew, eos, nil)
+}
+
+// greedy is Greedy that also stops once stop, given the tokens generated so far, returns true.
+func greedy(be tensor.Backend, m model.Model, ids []int32, maxNew int, eos int32, stop func(out []int32) bool) ([]int32, error) {
 	seq := append([]int32(nil), ids...)
 	vocab := m.Config().VocabSize
 	for range maxNew {
@@ -111,7 +118,7 @@ func Greedy(be tensor.Backend, m model.Model, ids []int32, maxNew int, eos int32
 			}
 		}
 		seq = append(seq, int32(best))
-		if int32(best) == eos {
+		if int32(best) == eos || (stop != nil && stop(seq[len(ids):])) {
 			break
 		}
 	}
@@ -125,7 +132,9 @@ type Codec interface {
 }
 
 // ExactMatch is the share of items whose greedy continuation of the prompt (up to maxNew tokens,
-// stopping at eos) equals the completion, both with surrounding white space trimmed.
+// stopping at eos) equals the completion, both with surrounding white space trimmed. A continuation
+// stops early once its text can no longer match (cannotMatch): a wrong answer mostly costs one
+// forward pass instead of maxNew.
 func ExactMatch(be tensor.Backend, m model.Model, codec Codec, items []Item, maxNew int, eos int32) (float64, error) {
 	if len(items) == 0 {
 		return math.NaN(), fmt.Errorf("exact match: no items")
@@ -136,7 +145,9 @@ func ExactMatch(be tensor.Backend, m model.Model, codec Codec, items []Item, max
 		if err != nil {
 			return math.NaN(), err
 		}
-		out, err := Greedy(be, m, ids, maxNew, eos)
+		out, err := greedy(be, m, ids, maxNew, eos, func(out []int32) bool {
+			return cannotMatch(codec.Decode(out, true), it.Completion)
+		})
 		if err != nil {
 			return math.NaN(), err
 		}
@@ -145,4 +156,23 @@ func ExactMatch(be tensor.Backend, m model.Model, codec Codec, items []Item, max
 		}
 	}
 	return float64(right) / float64(len(items)), nil
+}
+
+// cannotMatch reports whether a continuation whose text so far is got can no longer equal want once
+// both are trimmed of surrounding white space. More tokens only append text, except that a later
+// token may still change the last rune (an unfinished UTF-8 sequence, a space that a decoder's
+// clean-up removes), so got without its last rune must begin want, or be want followed by white
+// space. Text holding U+FFFD (undecodable bytes that later tokens may complete) is never judged.
+func cannotMatch(got, want string) bool {
+	if strings.ContainsRune(got, utf8.RuneError) {
+		return false
+	}
+	g := strings.TrimLeftFunc(got, unicode.IsSpace)
+	_, last := utf8.DecodeLastRuneInString(g)
+	g = g[:len(g)-last]
+	w := strings.TrimSpace(want)
+	if strings.HasPrefix(w, g) {
+		return false
+	}
+	return !strings.HasPrefix(g, w) || strings.TrimSpace(g[len(w):]) != ""
 }

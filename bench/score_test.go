@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/eva-lora/eva/backend/cpu"
@@ -113,5 +114,58 @@ func TestExactMatch(t *testing.T) {
 	acc, err := ExactMatch(be, ck.Model, ck.Tokenizer, []Item{{"Call me", own}, {"Call me", own + " and more"}}, 2, -1)
 	if err != nil || acc != 0.5 {
 		t.Errorf("exact match %v (%v), want 0.5 (continuation %q)", acc, err, own)
+	}
+}
+
+// TestCannotMatch: a continuation is given up only when no further text can make it equal the
+// answer; its last rune is not judged (a later token may still change it).
+func TestCannotMatch(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+		stop      bool
+	}{
+		{"", " 42", false},
+		{" 4", " 42", false},       // the last rune is not judged
+		{" 43", " 42", false},      // "4" begins "42"; the 3 may yet change
+		{" 435", " 42", true},      // "43" does not begin "42"
+		{" 7", " 42", false},       // one rune: not judged
+		{" 71", " 42", true},       // "7" does not
+		{" 42 ", " 42", false},     // the answer and white space
+		{" 42  x", " 42", false},   // its last rune is not judged
+		{" 42 xy", " 42", true},    // more than white space after it
+		{" 42\n\n", " 42", false},  // trailing new lines are trimmed
+		{"\ufffd12", " 42", false}, // undecodable bytes: never judged
+		{"  Paris", "Paris", false},
+		{"  Parx!", "Paris", true},
+	} {
+		if got := cannotMatch(c.got, c.want); got != c.stop {
+			t.Errorf("cannotMatch(%q, %q) = %v, want %v", c.got, c.want, got, c.stop)
+		}
+	}
+}
+
+// TestExactMatchStopsEarlyWithTheSameScore: with early stopping, exact match scores items the
+// same as comparing full greedy continuations.
+func TestExactMatchStopsEarlyWithTheSameScore(t *testing.T) {
+	ck, be := openFixture(t)
+	var items []Item
+	for _, p := range []string{"Call me", "It was", "The sea", "And then"} {
+		ids, _ := ck.Tokenizer.Encode(p, true)
+		out, _ := Greedy(be, ck.Model, ids, 4, -1)
+		own := ck.Tokenizer.Decode(out, true)
+		items = append(items, Item{p, own}, Item{p, own + "x"}, Item{p, "x" + own})
+	}
+	want := 0.0
+	for _, it := range items {
+		ids, _ := ck.Tokenizer.Encode(it.Prompt, true)
+		out, _ := Greedy(be, ck.Model, ids, 4, -1)
+		if strings.TrimSpace(ck.Tokenizer.Decode(out, true)) == strings.TrimSpace(it.Completion) {
+			want++
+		}
+	}
+	want /= float64(len(items))
+	got, err := ExactMatch(be, ck.Model, ck.Tokenizer, items, 4, -1)
+	if err != nil || got != want || want == 0 {
+		t.Errorf("exact match %v (%v), full continuations give %v", got, err, want)
 	}
 }
