@@ -152,6 +152,15 @@ func TestOverheadSuiteQuick(t *testing.T) {
 	if !strings.Contains(res.Markdown(), "init / step") {
 		t.Error(res.Markdown())
 	}
+	costs := res.(*OverheadResults).Inits
+	if len(costs) != len(overheadMethods)+1 {
+		t.Fatalf("%d init costs, want %d", len(costs), len(overheadMethods)+1)
+	}
+	for _, c := range costs {
+		if !(c.Seconds > 0) || math.Abs(float64(c.Steps-c.Seconds/rows[0].StepSeconds)) > 1e-9 || !strings.Contains(res.Markdown(), "| "+c.Method+" |") {
+			t.Errorf("init cost %+v", c)
+		}
+	}
 }
 
 // TestPivotsMarkEachRanksBest checks the init × rank tables: one row per init, the best value of

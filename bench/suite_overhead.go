@@ -32,12 +32,56 @@ type OverheadRow struct {
 	Ratio       Float  `json:"init_over_step"`
 }
 
+// InitCost is the time one initialisation method takes on the suite's first model.
+type InitCost struct {
+	Method  string `json:"method"`
+	Seconds Float  `json:"seconds"`
+	// Steps is Seconds over the time of one training step of that model.
+	Steps Float `json:"init_over_step"`
+}
+
 // OverheadResults is the overhead suite's table.
 type OverheadResults struct {
 	BatchSize int           `json:"batch_size"`
 	MaxLen    int           `json:"max_len"`
 	R         int           `json:"r"`
 	Rows      []OverheadRow `json:"rows"`
+	// StatBatches is how many batches the statistics of CorDA and LoRA-GA run on; Inits compares
+	// every method's init time on the first model (the paper's Figure 5 ordering).
+	StatBatches int        `json:"statistics_batches"`
+	Inits       []InitCost `json:"inits"`
+}
+
+// overheadMethods are the initialisations timed against EVA: PEFT's defaults of each, plus PiSSA's
+// fast randomized variant.
+var overheadMethods = []string{"kaiming", "olora", "pissa", "pissa_niter_4", "milora", "corda", "lora-ga"}
+
+// measureInits times every method of overheadMethods on a freshly opened copy of the model in dir
+// (the offset methods change W0), each fed the first statBatches batches when it needs statistics.
+func measureInits(be *cpu.Backend, dir string, batches []*data.Batch, r int, statBatches int, stepSeconds Float) ([]InitCost, error) {
+	var out []InitCost
+	for _, name := range overheadMethods {
+		method, err := inits.Parse(name)
+		if err != nil {
+			return nil, err
+		}
+		ck, err := models.Open(dir, be)
+		if err != nil {
+			return nil, err
+		}
+		targets, err := lora.SelectTargets(ck.Model.Linears(), lora.AllLinear)
+		if err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		if _, err := train.Initialise(be, ck.Model, train.InitSpec{Method: method, Targets: targets, R: r, Alpha: float64(2 * r),
+			Seed: 1, Calibration: batches[:min(statBatches, len(batches))]}); err != nil {
+			return nil, fmt.Errorf("overhead: init %s: %w", name, err)
+		}
+		sec := Float(time.Since(start).Seconds())
+		out = append(out, InitCost{Method: name, Seconds: sec, Steps: sec / stepSeconds})
+	}
+	return out, nil
 }
 
 // overheadSuite measures EVA's initialisation time against the time of one LoRA training step, by
@@ -81,6 +125,11 @@ var overheadSuite = Suite{
 			row.Model = "house model (" + filepath.Base(house) + ")"
 		}
 		res.Rows = append(res.Rows, row)
+		res.StatBatches = 16
+		if res.Inits, err = measureInits(be, house, batches, res.R, res.StatBatches, row.StepSeconds); err != nil {
+			return nil, err
+		}
+		res.Inits = append(res.Inits, InitCost{Method: "eva (ρ 2)", Seconds: row.InitSeconds, Steps: row.Ratio})
 		sizes := [][3]int{{512, 1408, 6}, {768, 2048, 8}} // hidden, intermediate, layers
 		if opts.Quick {
 			sizes = nil
@@ -188,5 +237,13 @@ func (r *OverheadResults) Markdown() string {
 	}
 	b.WriteString("\nRandom-weight models have flatter activation spectra than trained ones, so their calibration takes a different number of batches; " +
 		"their time per batch still shows how the cost grows with size.\n")
+	if len(r.Inits) > 0 && len(r.Rows) > 0 {
+		fmt.Fprintf(&b, "\n## Every init method on %s\n\nr %d, all-linear, on the same machine in the same run; CorDA and LoRA-GA collect their statistics "+
+			"on %d batches (covariance; gradients), EVA calibrates to convergence (%d batches above). Training steps: one step of the table above "+
+			"(%.3f s).\n\n| method | init (s) | init / step |\n| --- | --- | --- |\n", r.Rows[0].Model, r.R, r.StatBatches, r.Rows[0].Batches, float64(r.Rows[0].StepSeconds))
+		for _, c := range r.Inits {
+			fmt.Fprintf(&b, "| %s | %.2f | %.1f |\n", c.Method, float64(c.Seconds), float64(c.Steps))
+		}
+	}
 	return b.String()
 }
