@@ -194,6 +194,7 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		byName[l.Name] = l
 	}
 	layers := make([]peft.Layer, 0, len(spec.Targets))
+	covCache := &inits.CovCache{} // layers with one input share one covariance matrix
 	for _, name := range spec.Targets {
 		l, ok := byName[name]
 		if !ok {
@@ -231,7 +232,7 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		if spec.RSLoRA {
 			scale = alpha / math.Sqrt(float64(r))
 		}
-		cfg := inits.Config{Rank: r, Scale: scale, Layer: name, Seed: spec.Seed}
+		cfg := inits.Config{Rank: r, Scale: scale, Layer: name, Seed: spec.Seed, CovCache: covCache}
 		if spec.Method.NeedsOutGradSq() {
 			o := inits.DefaultLoRADAOptions()
 			o.Population = max(spec.Population, 1)

@@ -47,6 +47,36 @@ const (
 // divides each calibration sequence by its largest activation before accumulating; Stats.Cov does
 // not, which weights sequences differently.
 func CorDA(w, cov *linalg.Dense, r int, s float64, mode CorDAMode) (Result, error) {
+	return corda(w, cov, r, s, mode, nil)
+}
+
+// CovCache keeps what CorDA derives from a covariance matrix (its damped form and that form's
+// inverse), so that layers reading the same input (q/k/v, gate/up), whose statistics share one
+// covariance matrix, derive it once. The zero value is ready to use; keep one per model and
+// statistics, as the matrices are looked up by identity.
+type CovCache struct {
+	derived map[*linalg.Dense][2]*linalg.Dense
+}
+
+// dampedInverse is the package function dampedInverse, memoised by cov when c is not nil.
+func (c *CovCache) dampedInverse(method string, cov *linalg.Dense) (damped, inv *linalg.Dense, err error) {
+	if c == nil {
+		return dampedInverse(method, cov)
+	}
+	if d, ok := c.derived[cov]; ok {
+		return d[0], d[1], nil
+	}
+	if damped, inv, err = dampedInverse(method, cov); err != nil {
+		return nil, nil, err
+	}
+	if c.derived == nil {
+		c.derived = map[*linalg.Dense][2]*linalg.Dense{}
+	}
+	c.derived[cov] = [2]*linalg.Dense{damped, inv}
+	return damped, inv, nil
+}
+
+func corda(w, cov *linalg.Dense, r int, s float64, mode CorDAMode, cache *CovCache) (Result, error) {
 	method := "corda-" + mode.String()
 	if mode != IPM && mode != KPM {
 		return Result{}, fmt.Errorf("inits: corda: unknown mode %d: %w", mode, linalg.ErrArgument)
@@ -58,7 +88,7 @@ func CorDA(w, cov *linalg.Dense, r int, s float64, mode CorDAMode) (Result, erro
 	if err := checkMatrix(method, "covariance", cov, in, in); err != nil {
 		return Result{}, err
 	}
-	damped, inv, err := dampedInverse(method, cov)
+	damped, inv, err := cache.dampedInverse(method, cov)
 	if err != nil {
 		return Result{}, err
 	}

@@ -119,3 +119,24 @@ func TestCorDAErrors(t *testing.T) {
 		t.Errorf("bad mode: %v, want ErrArgument", err)
 	}
 }
+
+// TestCorDACacheDerivesOnce: layers that share a covariance matrix (through Init with one
+// CovCache) get the same adapters as uncached CorDA, and the cache derives each matrix once.
+func TestCorDACacheDerivesOnce(t *testing.T) {
+	c := calibCov(t, tIn, 64, 21)
+	cache := &CovCache{}
+	method, err := Parse("corda")
+	must(t, err)
+	for i, seed := range []uint64{30, 31, 32} {
+		w := gaussian(tOut, tIn, seed)
+		want, err := CorDA(w, c, tRank, tScale, IPM)
+		must(t, err)
+		got, err := Init(method, w, Stats{Cov: c}, Config{Rank: tRank, Scale: tScale, CovCache: cache})
+		must(t, err)
+		assertClose(t, "cached A", got.A, want.A, 0)
+		assertClose(t, "cached B", got.B, want.B, 0)
+		if len(cache.derived) != 1 {
+			t.Errorf("layer %d: the cache holds %d derived matrices, want 1", i, len(cache.derived))
+		}
+	}
+}

@@ -144,6 +144,9 @@ type Config struct {
 	// LoRADA sets LoRA-DA's options; nil selects DefaultLoRADAOptions, which leaves Population unset,
 	// so LoRA-DA needs this field.
 	LoRADA *LoRADAOptions
+	// CovCache, when set, lets CorDA derive each covariance matrix's damped inverse once for every
+	// layer that shares it.
+	CovCache *CovCache
 }
 
 // Init computes method m for one layer with base weight w ([out, in]) and statistics st (only the
@@ -170,9 +173,9 @@ func Init(m Method, w *linalg.Dense, st Stats, cfg Config) (Result, error) {
 	case kindOLoRA:
 		return OLoRA(w, cfg.Rank)
 	case kindCorDAIPM:
-		return CorDA(w, st.Cov, cfg.Rank, cfg.Scale, IPM)
+		return corda(w, st.Cov, cfg.Rank, cfg.Scale, IPM, cfg.CovCache)
 	case kindCorDAKPM:
-		return CorDA(w, st.Cov, cfg.Rank, cfg.Scale, KPM)
+		return corda(w, st.Cov, cfg.Rank, cfg.Scale, KPM, cfg.CovCache)
 	case kindLoRAGA:
 		opts := DefaultLoRAGAOptions()
 		if cfg.LoRAGA != nil {
