@@ -63,7 +63,6 @@ func gridInit(label string) (inits.Method, float64, error) {
 type GridEnv struct {
 	Model, DataDir                              string
 	Steps, BatchSize, MaxLen, MaxTrain, MaxTest int
-	Out                                         string
 }
 
 // defaultGridEnv is the environment of the suites: the house model, the datasets cache, a budget
@@ -85,7 +84,6 @@ func defaultGridEnv(opts Options) (GridEnv, error) {
 	if env.DataDir == "" {
 		env.DataDir = datasets.CacheDir()
 	}
-	env.Out = filepath.Join(os.TempDir(), "eva-bench-runs")
 	return env, nil
 }
 
@@ -98,6 +96,13 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRu
 	if err != nil {
 		return nil, err
 	}
+	// Each process trains in its own directory: shards, suites and tests running side by side on
+	// one machine must not remove each other's runs.
+	work, err := os.MkdirTemp("", "eva-bench-runs-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
 	tasks := map[string]*Task{}
 	finished := map[string]bool{}
 	for _, g := range done {
@@ -129,7 +134,7 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRu
 		spec := Spec{Label: g.Init, ModelDir: env.Model, Init: m, R: g.R, Alpha: 2 * float64(g.R), Rho: rho, Targets: "all-linear",
 			Steps: env.Steps, BatchSize: env.BatchSize, MaxLen: env.MaxLen, Warmup: env.Steps / 10, EvalEvery: env.Steps,
 			LR: g.LR, Schedule: "linear", Seed: g.Seed, CalibBatches: 16, MaxNewTokens: 8,
-			Out: filepath.Join(env.Out, fmt.Sprintf("run-%d", i))}
+			Out: filepath.Join(work, fmt.Sprintf("run-%d", i))}
 		if calib != nil {
 			if spec.Calibration, err = calib(g, tok); err != nil {
 				return nil, err
@@ -181,7 +186,18 @@ type GridCell struct {
 	EvalLoss      Stat
 	Accuracy      Stat
 	InitSeconds   Stat
+	// InitSteps is the init time over the mean time of one training step of the same run: the
+	// init's cost in training steps, which does not depend on the machine a run had.
+	InitSteps     Stat
 	StepsToTarget Stat // to the default init's final loss; NaN mean when never reached
+}
+
+// initSteps is a run's init time over its mean training-step time (NaN without a timed step).
+func (g GridRun) initSteps() float64 {
+	if len(g.Losses) == 0 || !(g.TrainSeconds > 0) {
+		return math.NaN()
+	}
+	return float64(g.InitSeconds) / (float64(g.TrainSeconds) / float64(len(g.Losses)))
 }
 
 // statOf summarises the values that are not NaN (a run that never reached a target).
@@ -240,10 +256,11 @@ func summarise(runs []GridRun, baseline string) []GridCell {
 	var cells []GridCell
 	for _, k := range keys {
 		gs := best[k]
-		var el, acc, it, st []float64
+		var el, acc, it, is, st []float64
 		tgt, hasTarget := target[fmt.Sprintf("%s|%d", gs[0].Task, gs[0].R)]
 		for _, g := range gs {
 			el, acc, it = append(el, float64(g.EvalLoss)), append(acc, float64(g.Accuracy)), append(it, float64(g.InitSeconds))
+			is = append(is, g.initSteps())
 			steps := math.NaN()
 			if hasTarget {
 				steps = float64(stepsToLoss(g.Losses, tgt, 10))
@@ -252,7 +269,7 @@ func summarise(runs []GridRun, baseline string) []GridCell {
 		}
 		g0 := gs[0]
 		cells = append(cells, GridCell{Task: g0.Task, Init: g0.Init, R: g0.R, CalibExamples: g0.CalibExamples, CalibDomain: g0.CalibDomain,
-			BestLR: bestLR[k], Seeds: len(gs), EvalLoss: statOf(el), Accuracy: statOf(acc), InitSeconds: statOf(it), StepsToTarget: statOf(st)})
+			BestLR: bestLR[k], Seeds: len(gs), EvalLoss: statOf(el), Accuracy: statOf(acc), InitSeconds: statOf(it), InitSteps: statOf(is), StepsToTarget: statOf(st)})
 	}
 	return cells
 }

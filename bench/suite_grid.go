@@ -80,7 +80,6 @@ func (r *GridResults) resume(prev *GridResults, all []GridRun) error {
 		return nil
 	}
 	a, b := prev.Env, r.Env
-	a.Out, b.Out = "", ""
 	switch {
 	case prev.Suite != r.Suite:
 		return fmt.Errorf("resume: the earlier result is of suite %s, not %s", prev.Suite, r.Suite)
@@ -214,7 +213,9 @@ func (r *GridResults) Markdown() string {
 	}
 	fmt.Fprintf(&b, "Model `%s`; %d steps × %d sequences of ≤ %d tokens; %d training and %d test examples per task; "+
 		"alpha = 2r; each configuration at its best learning rate (lowest mean validation loss); mean ± std over seeds; "+
-		"steps to target = first step whose 10-step mean training loss reaches the final loss of kaiming (PEFT's default).\n\n",
+		"steps to target = first step whose 10-step mean training loss reaches the final loss of kaiming (PEFT's default); "+
+		"init / step = init time over the run's mean training-step time (with its one evaluation), in the same process, so it holds "+
+		"across machines where the seconds do not.\n\n",
 		r.Env.Model, r.Env.Steps, r.Env.BatchSize, r.Env.MaxLen, r.Env.MaxTrain, r.Env.MaxTest)
 	tasks := map[string][]GridCell{}
 	var names []string
@@ -235,15 +236,16 @@ func (r *GridResults) Markdown() string {
 			return cells[i].CalibExamples < cells[j].CalibExamples
 		})
 		writePivots(&b, cells)
-		b.WriteString("| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) |\n" +
-			"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		b.WriteString("| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) | init / step |\n" +
+			"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, c := range cells {
 			cal := "task train"
 			if c.CalibExamples > 0 {
 				cal = fmt.Sprintf("%d %s", c.CalibExamples, c.CalibDomain)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
-				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.StepsToTarget, "%.1f"), fmtStat(c.InitSeconds, "%.2f"))
+			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
+				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.StepsToTarget, "%.1f"), fmtStat(c.InitSeconds, "%.2f"),
+				fmtStat(c.InitSteps, "%.1f"))
 		}
 		b.WriteString("\n")
 	}
@@ -277,6 +279,7 @@ func writePivots(b *strings.Builder, cells []GridCell) {
 		{"validation loss (mean over seeds, best learning rate)", "%.4f", func(c GridCell) float64 { return float64(c.EvalLoss.Mean) }, true},
 		{"accuracy", "%.3f", func(c GridCell) float64 { return float64(c.Accuracy.Mean) }, false},
 		{"steps to the default's final loss", "%.1f", func(c GridCell) float64 { return float64(c.StepsToTarget.Mean) }, true},
+		{"init cost in training steps of the same run", "%.1f", func(c GridCell) float64 { return float64(c.InitSteps.Mean) }, true},
 	}
 	for _, pv := range pivots {
 		fmt.Fprintf(b, "%s:\n\n| init |", pv.title)
@@ -337,6 +340,10 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 		}
 		if p.Total != out.Total {
 			return nil, fmt.Errorf("merge: parts of grids with %d and %d runs (other --seeds or --quick?)", out.Total, p.Total)
+		}
+		if p.Env != out.Env {
+			return nil, fmt.Errorf("merge: shard %d/%d used other settings (%+v) than shard %d/%d (%+v)", p.Shard, p.Shards, p.Env,
+				parts[0].Shard, parts[0].Shards, out.Env)
 		}
 		if want := shardSize(p.Total, p.Shard, p.Shards); len(p.Runs) != want {
 			short = append(short, fmt.Sprintf("shard %d/%d has %d of its %d runs", p.Shard, p.Shards, len(p.Runs), want))

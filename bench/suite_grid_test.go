@@ -58,6 +58,9 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 		if c.Init != m.Init || c.Seeds != 2 || m.Seeds != 2 || c.EvalLoss.Mean != m.EvalLoss.Mean {
 			t.Errorf("cell %d: whole %+v, merged %+v", i, c, m)
 		}
+		if !(c.InitSteps.N == 2) || math.IsNaN(float64(c.InitSteps.Mean)) {
+			t.Errorf("cell %d: init steps %+v", i, c.InitSteps)
+		}
 		if c.Init == "kaiming" && !(c.StepsToTarget.N > 0) {
 			t.Errorf("kaiming never reaches its own final loss: %+v", c.StepsToTarget)
 		}
@@ -67,6 +70,11 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 		if !strings.Contains(md, s) {
 			t.Errorf("report lacks %q:\n%s", s, md)
 		}
+	}
+	other := *parts[1]
+	other.Env.Steps++
+	if _, err := MergeGrid([]*GridResults{parts[0], &other}); err == nil || !strings.Contains(err.Error(), "other settings") {
+		t.Errorf("merging shards of other budgets: error %v", err)
 	}
 	if _, err := MergeGrid(append(parts, parts[0])); err == nil {
 		t.Error("merging a shard twice was accepted")
@@ -188,5 +196,17 @@ func TestPivotsMarkEachRanksBest(t *testing.T) {
 	writePivots(&b, []GridCell{cell("kaiming", 2, 0.5, 0.6)})
 	if b.Len() != 0 {
 		t.Errorf("one rank gave pivots:\n%s", b.String())
+	}
+}
+
+// TestInitStepsIsInitOverStepTime: a run's init cost in training steps is its init time over its
+// mean step time, and undefined without a timed step.
+func TestInitStepsIsInitOverStepTime(t *testing.T) {
+	g := GridRun{InitSeconds: 3, TrainSeconds: 12, Losses: make([]Float, 80)}
+	if got := g.initSteps(); math.Abs(got-20) > 1e-12 {
+		t.Errorf("init steps %v, want 20 (3 s over 12 s / 80 steps)", got)
+	}
+	if got := (GridRun{InitSeconds: 3}).initSteps(); !math.IsNaN(got) {
+		t.Errorf("init steps without training %v, want NaN", got)
 	}
 }
