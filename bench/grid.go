@@ -35,6 +35,9 @@ type GridRun struct {
 	Accuracy     Float `json:"accuracy"`
 	// Losses is the training loss of every step, for steps-to-target computed across runs.
 	Losses []Float `json:"losses"`
+	// Params is the number of trainable adapter parameters (0: not recorded, in runs of older
+	// versions).
+	Params int `json:"trainable_params,omitempty"`
 }
 
 // key groups runs that differ only in seed (and learning rate, for the best-rate choice).
@@ -149,7 +152,7 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRu
 			return nil, err
 		}
 		os.RemoveAll(spec.Out)
-		g.InitSeconds, g.TrainSeconds = Float(res.InitSeconds), Float(res.TrainSeconds)
+		g.InitSeconds, g.TrainSeconds, g.Params = Float(res.InitSeconds), Float(res.TrainSeconds), res.Params
 		g.FinalLoss, g.EvalLoss, g.Accuracy = Float(res.MeanLoss(env.Steps, 10)), Float(res.EvalLoss), Float(res.Accuracy)
 		for s := 1; s <= env.Steps; s++ {
 			g.Losses = append(g.Losses, Float(res.LossAt(s)))
@@ -190,6 +193,8 @@ type GridCell struct {
 	// init's cost in training steps, which does not depend on the machine a run had.
 	InitSteps     Stat
 	StepsToTarget Stat // to the default init's final loss; NaN mean when never reached
+	// Params is the number of trainable parameters over the runs that recorded it.
+	Params Stat
 }
 
 // initSteps is a run's init time over its mean training-step time (NaN without a timed step).
@@ -256,11 +261,14 @@ func summarise(runs []GridRun, baseline string) []GridCell {
 	var cells []GridCell
 	for _, k := range keys {
 		gs := best[k]
-		var el, acc, it, is, st []float64
+		var el, acc, it, is, st, ps []float64
 		tgt, hasTarget := target[fmt.Sprintf("%s|%d", gs[0].Task, gs[0].R)]
 		for _, g := range gs {
 			el, acc, it = append(el, float64(g.EvalLoss)), append(acc, float64(g.Accuracy)), append(it, float64(g.InitSeconds))
 			is = append(is, g.initSteps())
+			if g.Params > 0 {
+				ps = append(ps, float64(g.Params))
+			}
 			steps := math.NaN()
 			if hasTarget {
 				steps = float64(stepsToLoss(g.Losses, tgt, 10))
@@ -269,7 +277,7 @@ func summarise(runs []GridRun, baseline string) []GridCell {
 		}
 		g0 := gs[0]
 		cells = append(cells, GridCell{Task: g0.Task, Init: g0.Init, R: g0.R, CalibExamples: g0.CalibExamples, CalibDomain: g0.CalibDomain,
-			BestLR: bestLR[k], Seeds: len(gs), EvalLoss: statOf(el), Accuracy: statOf(acc), InitSeconds: statOf(it), InitSteps: statOf(is), StepsToTarget: statOf(st)})
+			BestLR: bestLR[k], Seeds: len(gs), EvalLoss: statOf(el), Accuracy: statOf(acc), InitSeconds: statOf(it), InitSteps: statOf(is), StepsToTarget: statOf(st), Params: statOf(ps)})
 	}
 	return cells
 }

@@ -69,8 +69,10 @@ type Result struct {
 	Events []train.Event
 	// EvalLoss is the final validation loss; Accuracy the test accuracy (NaN without candidates).
 	EvalLoss, Accuracy float64
-	// Ranks are the adapters' ranks in module order (EVA redistributes them).
-	Ranks []int
+	// Ranks are the adapters' ranks in module order (EVA redistributes them); Params is the number
+	// of trainable adapter parameters (lora_A, lora_B and DoRA magnitudes).
+	Ranks  []int
+	Params int
 }
 
 // LossAt returns the training loss logged at step (NaN when absent).
@@ -166,6 +168,10 @@ func Run(ctx context.Context, spec Spec, task *Task) (*Result, error) {
 	}
 	for _, a := range ads.List {
 		res.Ranks = append(res.Ranks, a.Rank)
+		res.Params += a.A.Len() + a.B.Len()
+		if a.Magnitude != nil {
+			res.Params += a.Magnitude.Len()
+		}
 	}
 	loader, err := data.NewLoader(task.Train, data.LoaderConfig{BatchSize: spec.BatchSize, MaxLen: spec.MaxLen, Pad: pad, Seed: spec.Seed})
 	if err != nil {

@@ -236,16 +236,16 @@ func (r *GridResults) Markdown() string {
 			return cells[i].CalibExamples < cells[j].CalibExamples
 		})
 		writePivots(&b, cells)
-		b.WriteString("| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) | init / step |\n" +
-			"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		b.WriteString("| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) | init / step | trainable parameters |\n" +
+			"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, c := range cells {
 			cal := "task train"
 			if c.CalibExamples > 0 {
 				cal = fmt.Sprintf("%d %s", c.CalibExamples, c.CalibDomain)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
+			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
 				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.StepsToTarget, "%.1f"), fmtStat(c.InitSeconds, "%.2f"),
-				fmtStat(c.InitSteps, "%.1f"))
+				fmtStat(c.InitSteps, "%.1f"), fmtStat(c.Params, "%.0f"))
 		}
 		b.WriteString("\n")
 	}

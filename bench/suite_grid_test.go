@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/eva-lora/eva/backend/cpu"
+	"github.com/eva-lora/eva/models"
 )
 
 // writeToyTask writes ToyTask as a prepared task called name into dir.
@@ -50,6 +53,18 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := whole.(*GridResults)
+	wantParams := 0
+	{
+		ck, err := models.Open("../testdata/models/llama", cpu.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ck.Model.Linears() {
+			if l.Name != "lm_head" {
+				wantParams += 4 * (l.In + l.Out)
+			}
+		}
+	}
 	if len(w.Runs) != 6 || len(merged.Runs) != 6 || len(w.Cells) != 3 || len(merged.Cells) != 3 {
 		t.Fatalf("%d runs / %d cells whole, %d / %d merged", len(w.Runs), len(w.Cells), len(merged.Runs), len(merged.Cells))
 	}
@@ -60,6 +75,10 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 		}
 		if !(c.InitSteps.N == 2) || math.IsNaN(float64(c.InitSteps.Mean)) {
 			t.Errorf("cell %d: init steps %+v", i, c.InitSteps)
+		}
+		// r 4 on every Linear of the fixture: Σ 4·(in + out), unless EVA moved ranks.
+		if c.Params.N != 2 || (c.Init != "eva-rho2" && float64(c.Params.Mean) != float64(wantParams)) {
+			t.Errorf("cell %d (%s): trainable parameters %+v, want %d", i, c.Init, c.Params, wantParams)
 		}
 		if c.Init == "kaiming" && !(c.StepsToTarget.N > 0) {
 			t.Errorf("kaiming never reaches its own final loss: %+v", c.StepsToTarget)
