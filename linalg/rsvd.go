@@ -33,7 +33,8 @@ type RandomizedOptions struct {
 // It follows Halko, Martinsson and Tropp (2011): Y = A·Ω for a Gaussian n×q test matrix Ω, then
 // power iterations Y ← A·(Aᵀ·Y) with the basis re-orthonormalised by QR after every product with
 // A and with Aᵀ, then the exact SVD of the small q×n projection QᵀA. When k ≥ min(m, n) it returns
-// the exact SVD, which has min(m, n) triplets.
+// the exact SVD, which has min(m, n) triplets; when q ≥ min(m, n)/2 it returns the exact SVD's k
+// leading triplets, which are cheaper to compute than such a wide sketch.
 func RandomizedSVD(a *Dense, k int, opts RandomizedOptions) (u *Dense, s []float64, vt *Dense, err error) {
 	return randomizedSVDWith(current(), a, k, opts)
 }
@@ -57,6 +58,13 @@ func randomizedSVDWith(e engine, a *Dense, k int, opts RandomizedOptions) (u *De
 		return nil, nil, nil, fmt.Errorf("RandomizedSVD: %d test columns for rank %d, want at least k: %w", q, k, ErrArgument)
 	}
 	q = min(q, m, n)
+	if 2*q >= min(m, n) {
+		// A sketch of half the smaller side or more costs more than the exact SVD: on the
+		// 2-core build machine, 897×384 at q = 256 took 276 ms against 138 ms exact (at q = 128
+		// the two were even, 120 against 144 ms; at 897×1024, q = 256, the sketch won 442 to
+		// 646 ms). The exact triplets are what the sketch approximates.
+		return leadingTriplets(e, a, k)
+	}
 	iters := opts.PowerIters
 	if iters == 0 {
 		iters = DefaultPowerIters
@@ -108,4 +116,17 @@ func rangeBasis(e engine, a *Dense, q, iters int, seed uint64) (*Dense, error) {
 		}
 	}
 	return y, nil
+}
+
+// leadingTriplets returns the first k triplets of the exact SVD of a (k < min(m, n)).
+func leadingTriplets(e engine, a *Dense, k int) (u *Dense, s []float64, vt *Dense, err error) {
+	fu, fs, fvt, err := svdChecked(e, a)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u = NewDense(a.Rows, k)
+	for i := range a.Rows {
+		copy(u.Row(i), fu.Row(i)[:k])
+	}
+	return u, fs[:k:k], &Dense{Rows: k, Cols: fvt.Cols, Data: fvt.Data[: k*fvt.Cols : k*fvt.Cols]}, nil
 }

@@ -183,3 +183,39 @@ func TestRandomizedSVDRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A sketch of at least half the smaller side is not drawn: RandomizedSVD returns the exact SVD's k
+// leading triplets (cheaper, and what a sketch approximates); below that it sketches.
+func TestRandomizedSVDWideSketchIsExact(t *testing.T) {
+	a := gaussian(newRNG(64), 60, 40)
+	u, s, vt, err := SVD(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru, rs, rvt, err := RandomizedSVD(a, 10, RandomizedOptions{Seed: 5}) // q = 20 = 40/2
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ru.Cols != 10 || len(rs) != 10 || rvt.Rows != 10 || !equalSlices(rs, s[:10]) {
+		t.Fatalf("k = 10, q = 20: got %d/%d/%d triplets, values %v, want the exact %v", ru.Cols, len(rs), rvt.Rows, rs, s[:10])
+	}
+	for i := range 60 {
+		for j := range 10 {
+			if ru.Row(i)[j] != u.Row(i)[j] {
+				t.Fatalf("u[%d][%d] differs from the exact SVD's", i, j)
+			}
+		}
+	}
+	for i := range 10 {
+		if !equalSlices(rvt.Row(i), vt.Row(i)) {
+			t.Fatalf("vt row %d differs from the exact SVD's", i)
+		}
+	}
+	_, rs9, _, err := RandomizedSVD(a, 9, RandomizedOptions{Seed: 5}) // q = 18 < 20: a sketch
+	if err != nil {
+		t.Fatal(err)
+	}
+	if equalSlices(rs9, s[:9]) {
+		t.Error("k = 9 (q = 18) gave the exact values bit for bit; expected a sketch")
+	}
+}
