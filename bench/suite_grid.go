@@ -332,6 +332,7 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 		return nil, fmt.Errorf("merge: %q is not a grid suite", parts[0].Suite)
 	}
 	out := &GridResults{Suite: g.name, Env: parts[0].Env, Complete: true, Shards: 1, Total: parts[0].Total}
+	index := g.index(out.Total)
 	seen := map[string]bool{}
 	var short []string
 	for _, p := range parts {
@@ -350,6 +351,10 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 		}
 		for _, r := range p.Runs {
 			id := r.id()
+			if !slices.ContainsFunc(index[id], func(i int) bool { return i%max(p.Shards, 1) == p.Shard }) {
+				return nil, fmt.Errorf("merge: shard %d/%d holds run %s, which is not one of its runs in the present %s grid "+
+					"(an older grid's result? running the shard again drops it)", p.Shard, p.Shards, id, g.name)
+			}
 			if seen[id] {
 				return nil, fmt.Errorf("merge: run %s appears twice", id)
 			}
@@ -358,6 +363,9 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 		}
 	}
 	if len(out.Runs) != out.Total {
+		if missing := missingShards(parts); missing != "" {
+			short = append(short, missing)
+		}
 		if len(short) == 0 {
 			short = append(short, "some shards are missing")
 		}
@@ -366,6 +374,52 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 	}
 	out.Cells = summarise(out.Runs, g.baseline)
 	return out, nil
+}
+
+// missingShards names the shards of parts[0]'s sharding that have no part ("" when none is
+// missing), at most 12 of them.
+func missingShards(parts []*GridResults) string {
+	n := max(parts[0].Shards, 1)
+	have := map[int]bool{}
+	for _, p := range parts {
+		have[p.Shard] = true
+	}
+	var names []string
+	count := 0
+	for k := range n {
+		if !have[k] {
+			if count++; count <= 12 {
+				names = append(names, fmt.Sprint(k))
+			}
+		}
+	}
+	if count == 0 {
+		return ""
+	}
+	if count > 12 {
+		names = append(names, "…")
+	}
+	return fmt.Sprintf("%d of %d shards have no result (%s)", count, n, strings.Join(names, ", "))
+}
+
+// index maps the id of every run of g's grids with total runs (any seed count, quick or not) to its
+// positions in those grids (a quick grid with many seeds can have as many runs as the full one).
+func (g grid) index(total int) map[string][]int {
+	idx := map[string][]int{}
+	for _, quick := range []bool{false, true} {
+		for seeds := 1; seeds <= total; seeds++ {
+			runs := g.runs(quick, seeds)
+			if len(runs) > total {
+				break
+			}
+			if len(runs) == total {
+				for i, r := range runs {
+					idx[r.id()] = append(idx[r.id()], i)
+				}
+			}
+		}
+	}
+	return idx
 }
 
 // shardSize is the number of the total runs that shard k of n runs (index % n == k).

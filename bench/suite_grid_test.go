@@ -90,6 +90,12 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", s, md)
 		}
 	}
+	stale := *parts[1]
+	stale.Runs = append([]GridRun(nil), stale.Runs...)
+	stale.Runs[0].Task = "sotu-party"
+	if _, err := MergeGrid([]*GridResults{parts[0], &stale}); err == nil || !strings.Contains(err.Error(), "not one of its runs") {
+		t.Errorf("merging a shard with a run of another grid: error %v", err)
+	}
 	other := *parts[1]
 	other.Env.Steps++
 	if _, err := MergeGrid([]*GridResults{parts[0], &other}); err == nil || !strings.Contains(err.Error(), "other settings") {
@@ -98,7 +104,8 @@ func TestRanksSuiteShardsAndMerge(t *testing.T) {
 	if _, err := MergeGrid(append(parts, parts[0])); err == nil {
 		t.Error("merging a shard twice was accepted")
 	}
-	if _, err := MergeGrid(parts[:1]); err == nil || !strings.Contains(err.Error(), "3 of the 6 runs") {
+	if _, err := MergeGrid(parts[:1]); err == nil || !strings.Contains(err.Error(), "3 of the 6 runs") ||
+		!strings.Contains(err.Error(), "1 of 2 shards have no result (1)") {
 		t.Errorf("merging one of two shards: error %v, want the missing runs named", err)
 	}
 
