@@ -41,7 +41,9 @@ var commands = map[string]command{
 	"train":     trainCommand,
 }
 
-func main() { os.Exit(profiled(os.Getenv("EVA_CPUPROFILE"), os.Stderr, func() int { return run(os.Args[1:], os.Stdout, os.Stderr) })) }
+func main() {
+	os.Exit(profiled(os.Getenv("EVA_CPUPROFILE"), os.Stderr, func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
+}
 
 // profiled runs f, writing a CPU profile of it (go tool pprof) to path when path is not empty.
 func profiled(path string, stderr io.Writer, f func() int) int {
