@@ -65,3 +65,28 @@ func BenchmarkQR(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSketchOrExact compares, on EVA's incremental-PCA shapes (rows: k components + 768
+// tokens + 1), the randomized sketch with q = 2k against the exact SVD: RandomizedSVD switches to
+// the exact one from q ≥ min(m, n)/2.
+func BenchmarkSketchOrExact(b *testing.B) {
+	e := current()
+	for _, sz := range [][3]int{{897, 384, 128}, {833, 384, 64}, {897, 1024, 128}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a := gaussian(newRNG(73), m, n)
+		b.Run(fmt.Sprintf("%dx%d-k%d/sketch", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, _, err := sketchSVD(e, a, k, 2*k, DefaultPowerIters, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%d-k%d/exact", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, _, err := svdChecked(e, a); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

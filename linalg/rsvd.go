@@ -59,18 +59,24 @@ func randomizedSVDWith(e engine, a *Dense, k int, opts RandomizedOptions) (u *De
 	}
 	q = min(q, m, n)
 	if 2*q >= min(m, n) {
-		// A sketch of half the smaller side or more costs more than the exact SVD: on the
-		// 2-core build machine, 897×384 at q = 256 took 276 ms against 138 ms exact (at q = 128
-		// the two were even, 120 against 144 ms; at 897×1024, q = 256, the sketch won 442 to
-		// 646 ms). The exact triplets are what the sketch approximates.
+		// A sketch of half the smaller side or more costs more than the exact SVD, and the exact
+		// triplets are what a sketch approximates (BenchmarkSketchOrExact: on the 2-core build
+		// machine, 897×384 at q = 256, 276 ms sketched against 138 ms exact; at q = 128 about even;
+		// at 897×1024, q = 256, the sketch wins).
 		return leadingTriplets(e, a, k)
 	}
 	iters := opts.PowerIters
 	if iters == 0 {
 		iters = DefaultPowerIters
 	}
+	return sketchSVD(e, a, k, q, max(iters, 0), opts.Seed)
+}
 
-	basis, err := rangeBasis(e, a, q, max(iters, 0), opts.Seed)
+// sketchSVD is the randomized SVD proper: k triplets from a q-column sketch after iters power
+// iterations (k ≤ q ≤ min(m, n)).
+func sketchSVD(e engine, a *Dense, k, q, iters int, seed uint64) (u *Dense, s []float64, vt *Dense, err error) {
+	m, n := a.Rows, a.Cols
+	basis, err := rangeBasis(e, a, q, iters, seed)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("RandomizedSVD of %d×%d matrix: %w", m, n, err)
 	}
@@ -81,14 +87,23 @@ func randomizedSVDWith(e engine, a *Dense, k int, opts RandomizedOptions) (u *De
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("RandomizedSVD of %d×%d matrix: %w", m, n, err)
 	}
-	ubk := NewDense(q, k)
-	for i := range q {
-		copy(ubk.Row(i), ub.Row(i)[:k])
-	}
 	u = NewDense(m, k)
-	gemmInto(e, false, false, m, k, q, basis, ubk, u)
-	vt = &Dense{Rows: k, Cols: n, Data: vtb.Data[: k*n : k*n]}
-	return u, sigma[:k:k], vt, nil
+	gemmInto(e, false, false, m, k, q, basis, leadingColumns(ub, k), u)
+	return u, sigma[:k:k], leadingRows(vtb, k), nil
+}
+
+// leadingColumns returns a copy of the first k columns of d.
+func leadingColumns(d *Dense, k int) *Dense {
+	out := NewDense(d.Rows, k)
+	for i := range d.Rows {
+		copy(out.Row(i), d.Row(i)[:k])
+	}
+	return out
+}
+
+// leadingRows returns the first k rows of d (sharing its storage).
+func leadingRows(d *Dense, k int) *Dense {
+	return &Dense{Rows: k, Cols: d.Cols, Data: d.Data[: k*d.Cols : k*d.Cols]}
 }
 
 // rangeBasis returns an m×q matrix with orthonormal columns approximately spanning A's leading
@@ -124,9 +139,5 @@ func leadingTriplets(e engine, a *Dense, k int) (u *Dense, s []float64, vt *Dens
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	u = NewDense(a.Rows, k)
-	for i := range a.Rows {
-		copy(u.Row(i), fu.Row(i)[:k])
-	}
-	return u, fs[:k:k], &Dense{Rows: k, Cols: fvt.Cols, Data: fvt.Data[: k*fvt.Cols : k*fvt.Cols]}, nil
+	return leadingColumns(fu, k), fs[:k:k], leadingRows(fvt, k), nil
 }
