@@ -112,9 +112,8 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRu
 		finished[g.id()] = true
 	}
 	done = slices.Clone(done)
-	shards := max(opts.Shards, 1)
 	for i, g := range runs {
-		if i%shards != opts.Shard || finished[g.id()] {
+		if !ownsRun(i, opts.Shard, opts.Shards) || finished[g.id()] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -164,6 +163,10 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRu
 	}
 	return done, nil
 }
+
+// ownsRun reports whether shard k of n runs the grid's run i (runs are dealt out in turn; n ≤ 1:
+// one shard runs everything).
+func ownsRun(i, k, n int) bool { return i%max(n, 1) == k }
 
 // prepare makes sure a task is prepared in dir.
 func prepare(dir, name string) error {

@@ -22,13 +22,12 @@ func SequenceLogProbs(be tensor.Backend, m model.Model, exs []data.Example, batc
 	for start := 0; start < len(exs); start += batchSize {
 		chunk := exs[start:min(start+batchSize, len(exs))]
 		b := data.Batches(chunk, len(chunk), 0, pad)[0]
-		ctx, targets := model.Context(be, b), b.Targets()
-		ctx.LogitRows = model.LabelledRows(targets)
+		ctx := model.Context(be, b)
+		selected := model.SelectLabelled(ctx, b.Targets())
 		logits, err := m.Forward(ctx, b)
 		if err != nil {
 			return nil, err
 		}
-		selected := model.TargetsAt(targets, ctx.LogitRows)
 		losses := be.Zeros(len(selected))
 		be.CrossEntropyForward(losses, logits, selected)
 		sums := make([]float64, b.B)

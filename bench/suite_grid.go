@@ -91,7 +91,7 @@ func (r *GridResults) resume(prev *GridResults, all []GridRun) error {
 	}
 	mine := map[string]bool{}
 	for i, g := range all {
-		if i%max(r.Shards, 1) == r.Shard {
+		if ownsRun(i, r.Shard, r.Shards) {
 			mine[g.id()] = true
 		}
 	}
@@ -351,7 +351,7 @@ func MergeGrid(parts []*GridResults) (*GridResults, error) {
 		}
 		for _, r := range p.Runs {
 			id := r.id()
-			if !slices.ContainsFunc(index[id], func(i int) bool { return i%max(p.Shards, 1) == p.Shard }) {
+			if !slices.ContainsFunc(index[id], func(i int) bool { return ownsRun(i, p.Shard, p.Shards) }) {
 				return nil, fmt.Errorf("merge: shard %d/%d holds run %s, which is not one of its runs in the present %s grid "+
 					"(an older grid's result? running the shard again drops it)", p.Shard, p.Shards, id, g.name)
 			}

@@ -17,13 +17,13 @@ func Evaluate(be tensor.Backend, m Model, batches []*data.Batch, onLogits func(b
 	for i, b := range batches {
 		ctx, targets := Context(be, b), b.Targets()
 		if onLogits == nil {
-			ctx.LogitRows = LabelledRows(targets)
+			targets = SelectLabelled(ctx, targets)
 		}
 		logits, err := m.Forward(ctx, b)
 		if err != nil {
 			return Loss{}, fmt.Errorf("batch %d: %w", i, err)
 		}
-		l := CrossEntropy(be, logits, TargetsAt(targets, ctx.LogitRows))
+		l := CrossEntropy(be, logits, targets)
 		if math.IsNaN(l.Sum) || math.IsInf(l.Sum, 0) {
 			return Loss{}, fmt.Errorf("batch %d: the loss is not finite (%v)", i, l.Sum)
 		}

@@ -34,6 +34,14 @@ func TargetsAt(targets, rows []int32) []int32 {
 	return out
 }
 
+// SelectLabelled asks the model run with ctx for the logits of the labelled rows of targets only
+// (ctx.LogitRows = LabelledRows) and returns the targets of the logits it will return: the policy of
+// training, evaluation and scoring in one place.
+func SelectLabelled(ctx *nn.Context, targets []int32) []int32 {
+	ctx.LogitRows = LabelledRows(targets)
+	return TargetsAt(targets, ctx.LogitRows)
+}
+
 // RowHead runs a model's output head on the final hidden states: on every row, or, when the pass
 // context names LogitRows, on those rows only (the head is the largest matrix of a small model, and
 // its logits at unlabelled tokens are never used). A model keeps one RowHead next to its buffers.

@@ -369,13 +369,12 @@ func (t *Trainer) accumulate(step int) (model.Loss, int, error) {
 		ctx := model.Context(be, b)
 		ctx.Training = true
 		ctx.Seed = dropoutSeed(t.Config.Seed, step, i)
-		targets := b.Targets()
-		ctx.LogitRows = model.LabelledRows(targets)
+		targets := model.SelectLabelled(ctx, b.Targets())
 		logits, err := t.Model.Forward(ctx, b)
 		if err != nil {
 			return model.Loss{}, 0, err
 		}
-		l, dlogits := model.LossGradScaled(be, logits, model.TargetsAt(targets, ctx.LogitRows), 1/float32(total))
+		l, dlogits := model.LossGradScaled(be, logits, targets, 1/float32(total))
 		if math.IsNaN(l.Sum) || math.IsInf(l.Sum, 0) {
 			return model.Loss{}, 0, fmt.Errorf("the training loss is %v", l.Sum)
 		}

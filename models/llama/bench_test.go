@@ -105,13 +105,13 @@ func BenchmarkCompletionStep(b *testing.B) {
 			step := func() {
 				ctx, targets := model.Context(be, batch), batch.Targets()
 				if selected {
-					ctx.LogitRows = model.LabelledRows(targets)
+					targets = model.SelectLabelled(ctx, targets)
 				}
 				logits, err := m.Forward(ctx, batch)
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, dlogits := model.LossGrad(be, logits, model.TargetsAt(targets, ctx.LogitRows))
+				_, dlogits := model.LossGrad(be, logits, targets)
 				m.Backward(ctx, dlogits)
 			}
 			step()
