@@ -196,6 +196,9 @@ type GridCell struct {
 	// init's cost in training steps, which does not depend on the machine a run had.
 	InitSteps     Stat
 	StepsToTarget Stat // to the default init's final loss; NaN mean when never reached
+	// EarlyLoss is the training loss at a quarter of the budget (the mean of the earlyWindow steps
+	// that end there): how far an init has come early, where the paper claims EVA is ahead.
+	EarlyLoss Stat
 	// Params is the number of trainable parameters over the runs that recorded it.
 	Params Stat
 }
@@ -264,35 +267,51 @@ func summarise(runs []GridRun, baseline string) []GridCell {
 	var cells []GridCell
 	for _, k := range keys {
 		gs := best[k]
-		var el, acc, it, is, st, ps []float64
+		var el, acc, it, is, st, ps, early []float64
 		tgt, hasTarget := target[fmt.Sprintf("%s|%d", gs[0].Task, gs[0].R)]
 		for _, g := range gs {
 			el, acc, it = append(el, float64(g.EvalLoss)), append(acc, float64(g.Accuracy)), append(it, float64(g.InitSeconds))
 			is = append(is, g.initSteps())
+			early = append(early, windowMean(g.Losses, earlyStep(len(g.Losses)), earlyWindow))
 			if g.Params > 0 {
 				ps = append(ps, float64(g.Params))
 			}
 			steps := math.NaN()
 			if hasTarget {
-				steps = float64(stepsToLoss(g.Losses, tgt, 10))
+				steps = stepsToLoss(g.Losses, tgt, earlyWindow)
 			}
 			st = append(st, steps)
 		}
 		g0 := gs[0]
 		cells = append(cells, GridCell{Task: g0.Task, Init: g0.Init, R: g0.R, CalibExamples: g0.CalibExamples, CalibDomain: g0.CalibDomain,
-			BestLR: bestLR[k], Seeds: len(gs), EvalLoss: statOf(el), Accuracy: statOf(acc), InitSeconds: statOf(it), InitSteps: statOf(is), StepsToTarget: statOf(st), Params: statOf(ps)})
+			BestLR: bestLR[k], Seeds: len(gs), EvalLoss: statOf(el), Accuracy: statOf(acc), InitSeconds: statOf(it), InitSteps: statOf(is), StepsToTarget: statOf(st), EarlyLoss: statOf(early), Params: statOf(ps)})
 	}
 	return cells
+}
+
+// earlyWindow is the number of steps that the windowed training losses average.
+const earlyWindow = 10
+
+// earlyStep is the step at a quarter of a budget of steps (at least the window's length).
+func earlyStep(steps int) int { return max(steps/4, earlyWindow) }
+
+// windowMean is the mean loss of the window steps that end at step end (1-based; NaN when the run
+// has fewer steps).
+func windowMean(losses []Float, end, window int) float64 {
+	if end < window || end > len(losses) {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, v := range losses[end-window : end] {
+		s += float64(v)
+	}
+	return s / float64(window)
 }
 
 // stepsToLoss is the first step whose windowed mean loss is at or below target (NaN if never).
 func stepsToLoss(losses []Float, target float64, window int) float64 {
 	for end := window; end <= len(losses); end++ {
-		s := 0.0
-		for _, v := range losses[end-window : end] {
-			s += float64(v)
-		}
-		if s/float64(window) <= target {
+		if windowMean(losses, end, window) <= target {
 			return float64(end)
 		}
 	}

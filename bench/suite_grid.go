@@ -213,10 +213,12 @@ func (r *GridResults) Markdown() string {
 	}
 	fmt.Fprintf(&b, "Model `%s`; %d steps × %d sequences of ≤ %d tokens; %d training and %d test examples per task; "+
 		"alpha = 2r; each configuration at its best learning rate (lowest mean validation loss); mean ± std over seeds; "+
-		"steps to target = first step whose 10-step mean training loss reaches the final loss of kaiming (PEFT's default); "+
+		"early loss = mean training loss of the %d steps up to step %d (a quarter of the budget); "+
+		"steps to target = first step whose %d-step mean training loss reaches the final loss of kaiming (PEFT's default); "+
 		"init / step = init time over the run's mean training-step time (with its one evaluation), in the same process, so it holds "+
 		"across machines where the seconds do not.\n\n",
-		r.Env.Model, r.Env.Steps, r.Env.BatchSize, r.Env.MaxLen, r.Env.MaxTrain, r.Env.MaxTest)
+		r.Env.Model, r.Env.Steps, r.Env.BatchSize, r.Env.MaxLen, r.Env.MaxTrain, r.Env.MaxTest,
+		earlyWindow, earlyStep(r.Env.Steps), earlyWindow)
 	tasks := map[string][]GridCell{}
 	var names []string
 	for _, c := range r.Cells {
@@ -236,15 +238,15 @@ func (r *GridResults) Markdown() string {
 			return cells[i].CalibExamples < cells[j].CalibExamples
 		})
 		writePivots(&b, cells)
-		b.WriteString("| init | r | calibration | best lr | seeds | validation loss | accuracy | steps to target | init time (s) | init / step | trainable parameters |\n" +
-			"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		b.WriteString("| init | r | calibration | best lr | seeds | validation loss | accuracy | early loss | steps to target | init time (s) | init / step | trainable parameters |\n" +
+			"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, c := range cells {
 			cal := "task train"
 			if c.CalibExamples > 0 {
 				cal = fmt.Sprintf("%d %s", c.CalibExamples, c.CalibDomain)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
-				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.StepsToTarget, "%.1f"), fmtStat(c.InitSeconds, "%.2f"),
+			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
+				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.EarlyLoss, "%.3f"), fmtStat(c.StepsToTarget, "%.1f"), fmtStat(c.InitSeconds, "%.2f"),
 				fmtStat(c.InitSteps, "%.1f"), fmtStat(c.Params, "%.0f"))
 		}
 		b.WriteString("\n")
@@ -278,6 +280,7 @@ func writePivots(b *strings.Builder, cells []GridCell) {
 	}{
 		{"validation loss (mean over seeds, best learning rate)", "%.4f", func(c GridCell) float64 { return float64(c.EvalLoss.Mean) }, true},
 		{"accuracy", "%.3f", func(c GridCell) float64 { return float64(c.Accuracy.Mean) }, false},
+		{"early loss (training loss at a quarter of the budget)", "%.3f", func(c GridCell) float64 { return float64(c.EarlyLoss.Mean) }, true},
 		{"steps to the default's final loss", "%.1f", func(c GridCell) float64 { return float64(c.StepsToTarget.Mean) }, true},
 		{"init cost in training steps of the same run", "%.1f", func(c GridCell) float64 { return float64(c.InitSteps.Mean) }, true},
 	}

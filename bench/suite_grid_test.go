@@ -201,7 +201,7 @@ func TestOverheadSuiteQuick(t *testing.T) {
 // each rank's column in bold (lowest loss, highest accuracy), "—" where a configuration is missing.
 func TestPivotsMarkEachRanksBest(t *testing.T) {
 	cell := func(init string, r int, loss, acc float64) GridCell {
-		return GridCell{Init: init, R: r, EvalLoss: newStat([]float64{loss}), Accuracy: newStat([]float64{acc}), StepsToTarget: newStat(nil)}
+		return GridCell{Init: init, R: r, EvalLoss: newStat([]float64{loss}), Accuracy: newStat([]float64{acc}), StepsToTarget: newStat(nil), EarlyLoss: newStat(nil)}
 	}
 	var b strings.Builder
 	writePivots(&b, []GridCell{cell("kaiming", 2, 0.5, 0.6), cell("eva-rho2", 2, 0.4, 0.55), cell("kaiming", 8, 0.3, 0.7)})
@@ -234,5 +234,41 @@ func TestInitStepsIsInitOverStepTime(t *testing.T) {
 	}
 	if got := (GridRun{InitSeconds: 3}).initSteps(); !math.IsNaN(got) {
 		t.Errorf("init steps without training %v, want NaN", got)
+	}
+}
+
+// TestSummariseEarlyLossAndStepsToTarget checks the windowed measures on hand-made curves: the
+// early loss is the mean of the 10 steps up to a quarter of the budget, and steps to target the
+// first step whose 10-step mean reaches kaiming's mean final loss at kaiming's best rate.
+func TestSummariseEarlyLossAndStepsToTarget(t *testing.T) {
+	curve := func(f func(step int) float64) []Float {
+		ls := make([]Float, 80)
+		for i := range ls {
+			ls[i] = Float(f(i + 1))
+		}
+		return ls
+	}
+	flat := curve(func(int) float64 { return 1 }) // kaiming's final loss is 1
+	falling := curve(func(s int) float64 { return 2 - float64(s)/40 })
+	runs := []GridRun{
+		{Task: "t", Init: "kaiming", R: 2, LR: 1e-3, EvalLoss: 1, FinalLoss: 1, Losses: flat},
+		{Task: "t", Init: "kaiming", R: 2, LR: 4e-3, EvalLoss: 2, FinalLoss: 0.1, Losses: flat}, // worse rate: ignored
+		{Task: "t", Init: "eva", R: 2, LR: 1e-3, EvalLoss: 0.5, FinalLoss: 0, Losses: falling},
+	}
+	for _, c := range summarise(runs, "kaiming") {
+		switch c.Init {
+		case "kaiming":
+			if c.BestLR != 1e-3 || c.EarlyLoss.Mean != 1 || c.StepsToTarget.Mean != 10 {
+				t.Errorf("kaiming cell %+v", c)
+			}
+		case "eva":
+			// steps 11…20 average 2 − 15.5/40; the 10-step mean reaches 1 at step 45 (36…45: mean 40.5).
+			if want := 2 - 15.5/40; math.Abs(float64(c.EarlyLoss.Mean)-want) > 1e-12 || c.StepsToTarget.Mean != 45 {
+				t.Errorf("eva cell: early loss %v steps %v, want %v and 45", c.EarlyLoss.Mean, c.StepsToTarget.Mean, want)
+			}
+		}
+	}
+	if got := windowMean(flat[:5], earlyStep(80), earlyWindow); !math.IsNaN(got) {
+		t.Errorf("window past a short run's end: %v, want NaN", got)
 	}
 }
