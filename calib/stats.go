@@ -61,7 +61,11 @@ func Collect(be tensor.Backend, m model.Model, batches []*data.Batch, targets []
 		}
 	}
 	backward := opt.Grad || opt.OutGradSq
+	// Logits are needed only where a label is, unless the output head (outside every block) is
+	// itself observed: its statistics average over every non-padding row.
+	gatherHead := true
 	for _, l := range byName {
+		gatherHead = gatherHead && l.Block >= 0
 		l.Capture = hook
 		if opt.Grad {
 			l.GradW = be.Zeros(l.Out, l.In)
@@ -76,12 +80,15 @@ func Collect(be tensor.Backend, m model.Model, batches []*data.Batch, targets []
 	defer bar.Done()
 	for i, b := range batches {
 		ctx := model.Context(be, b)
+		targets := b.Targets()
+		if gatherHead {
+			targets = model.SelectLabelled(ctx, targets)
+		}
 		logits, err := m.Forward(ctx, b)
 		if err != nil {
 			return nil, fmt.Errorf("statistics batch %d: %w", i, err)
 		}
 		if backward {
-			targets := b.Targets()
 			tokens := model.CountTargets(targets)
 			if tokens == 0 {
 				return nil, fmt.Errorf("statistics batch %d: no token has a label", i)

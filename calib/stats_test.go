@@ -33,10 +33,23 @@ func (r *rowRecorder) Observe(ctx *nn.Context, name string, x *tensor.Tensor) {
 	}
 }
 
+func (r *rowRecorder) ObserveGrad(ctx *nn.Context, name string, dy *tensor.Tensor) {
+	if name != r.name {
+		return
+	}
+	h, d := ctx.Backend.ToHost(dy), dy.Dim(1)
+	for i := 0; i < dy.Dim(0); i++ {
+		if ctx.Rows[i] {
+			r.dy = append(r.dy, h[i*d:(i+1)*d])
+		}
+	}
+}
+
 // TestCollectMatchesReference checks the statistics against independent computations: the averaged
 // weight gradient of the fixture batch equals the gradient transformers computed for it, and the
-// input second moment equals (1/T)·Σ x·xᵀ over rows recorded by a separate hook, for a layer and for
-// the layers that share its input.
+// input second moment and output-gradient squares equal (1/T)·Σ x·xᵀ and (1/T)·Σ dy² over rows
+// recorded by a separate hook in a pass with the head on every row (Collect runs it on the labelled
+// rows only), for a layer and for the layers that share its input.
 func TestCollectMatchesReference(t *testing.T) {
 	be := cpu.New()
 	ck, err := models.Open("../testdata/models/llama", be)
@@ -87,6 +100,9 @@ func TestCollectMatchesReference(t *testing.T) {
 			l.Capture = nil
 		}
 	}
+	if len(rec.x) == 0 || len(rec.dy) != len(rec.x) {
+		t.Fatalf("recorder saw %d input and %d gradient rows", len(rec.x), len(rec.dy))
+	}
 	d := len(rec.x[0])
 	for _, name := range []string{q, k} {
 		cov := st.Cov[name]
@@ -114,6 +130,83 @@ func TestCollectMatchesReference(t *testing.T) {
 		}
 		if w := s / float64(len(rec.dy)); math.Abs(got-w) > 1e-6*max(w, 1e-12) {
 			t.Fatalf("output gradient square %d of %s: %g, want %g", j, q, got, w)
+		}
+	}
+}
+
+// TestCollectObservesTheHeadOnEveryRow: with lm_head among the layers, Collect runs the head on
+// every row, so the head's statistics average over every non-padding token (not only the labelled
+// ones), and a block layer's statistics are the same as without the head.
+func TestCollectObservesTheHeadOnEveryRow(t *testing.T) {
+	be := cpu.New()
+	ck, err := models.Open("../testdata/models/llama", be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fixture.Batch("../testdata/models/llama/reference.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "model.layers.1.self_attn.q_proj"
+	opt := StatsOptions{Cov: true, Grad: true, OutGradSq: true}
+	alone, err := Collect(be, ck.Model, []*data.Batch{b}, []string{q}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := Collect(be, ck.Model, []*data.Batch{b}, []string{q, "lm_head"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, pair := range map[string][2][]float64{
+		"cov":  {alone.Cov[q].Data, both.Cov[q].Data},
+		"grad": {alone.Grad[q].Data, both.Grad[q].Data},
+		"dy²":  {alone.OutGradSq[q], both.OutGradSq[q]},
+	} {
+		for i := range pair[0] {
+			if d := math.Abs(pair[0][i] - pair[1][i]); d > 1e-5*max(math.Abs(pair[0][i]), 1e-3) {
+				t.Fatalf("%s of %s [%d]: %g alone, %g with lm_head", name, q, i, pair[0][i], pair[1][i])
+			}
+		}
+	}
+	nonPadding := 0
+	for _, n := range b.Lengths {
+		nonPadding += int(n)
+	}
+	labelled := model.CountTargets(b.Targets())
+	if labelled == nonPadding {
+		t.Fatalf("fixture batch labels all %d tokens; the test needs unlabelled ones", nonPadding)
+	}
+	// dy of the head is zero at unlabelled rows, so its mean square over every non-padding row is
+	// the mean over the labelled ones scaled by labelled/nonPadding.
+	rec := &rowRecorder{name: "lm_head"}
+	var head *nn.Linear
+	for _, l := range ck.Model.Linears() {
+		if l.Name == "lm_head" {
+			head = l
+		}
+	}
+	if head == nil {
+		t.Fatal("fixture model has no lm_head")
+	}
+	head.Capture = rec
+	ctx := model.Context(be, b)
+	logits, err := ck.Model.Forward(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dl := model.LossGrad(be, logits, b.Targets())
+	ck.Model.Backward(ctx, dl)
+	head.Capture = nil
+	if len(rec.x) != nonPadding {
+		t.Fatalf("recorder saw %d head rows, want %d", len(rec.x), nonPadding)
+	}
+	for j, got := range both.OutGradSq["lm_head"] {
+		s := 0.0
+		for _, row := range rec.dy {
+			s += float64(row[j]) * float64(row[j])
+		}
+		if w := s / float64(nonPadding); math.Abs(got-w) > 1e-6*max(w, 1e-12) {
+			t.Fatalf("lm_head output gradient square %d: %g, want %g (mean over %d non-padding rows)", j, got, w, nonPadding)
 		}
 	}
 }
