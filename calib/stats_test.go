@@ -45,28 +45,59 @@ func (r *rowRecorder) ObserveGrad(ctx *nn.Context, name string, dy *tensor.Tenso
 	}
 }
 
+// openFixture loads the tiny Llama fixture and its reference batch.
+func openFixture(t *testing.T) (tensor.Backend, model.Model, *data.Batch) {
+	t.Helper()
+	be := cpu.New()
+	ck, err := models.Open("../testdata/models/llama", be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fixture.Batch("../testdata/models/llama/reference.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be, ck.Model, b
+}
+
+// record runs one forward and backward pass of b with the head on every row and returns the
+// non-padding input and output-gradient rows that the named layer saw.
+func record(t *testing.T, be tensor.Backend, m model.Model, b *data.Batch, name string) *rowRecorder {
+	t.Helper()
+	rec := &rowRecorder{name: name}
+	for _, l := range m.Linears() {
+		if l.Name == name {
+			l.Capture = rec
+			defer func() { l.Capture = nil }()
+		}
+	}
+	ctx := model.Context(be, b)
+	logits, err := m.Forward(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dl := model.LossGrad(be, logits, b.Targets())
+	m.Backward(ctx, dl)
+	if len(rec.x) == 0 || len(rec.dy) != len(rec.x) {
+		t.Fatalf("%s: recorder saw %d input and %d gradient rows", name, len(rec.x), len(rec.dy))
+	}
+	return rec
+}
+
 // TestCollectMatchesReference checks the statistics against independent computations: the averaged
 // weight gradient of the fixture batch equals the gradient transformers computed for it, and the
 // input second moment and output-gradient squares equal (1/T)·Σ x·xᵀ and (1/T)·Σ dy² over rows
 // recorded by a separate hook in a pass with the head on every row (Collect runs it on the labelled
 // rows only), for a layer and for the layers that share its input.
 func TestCollectMatchesReference(t *testing.T) {
-	be := cpu.New()
-	ck, err := models.Open("../testdata/models/llama", be)
-	if err != nil {
-		t.Fatal(err)
-	}
+	be, m, b := openFixture(t)
 	ref, err := safetensors.Open("../testdata/models/llama/reference.safetensors")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ref.Close()
-	b, err := fixture.Batch("../testdata/models/llama/reference.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
 	q, k := "model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.k_proj"
-	st, err := Collect(be, ck.Model, []*data.Batch{b}, []string{q, k, "model.layers.0.mlp.down_proj"},
+	st, err := Collect(be, m, []*data.Batch{b}, []string{q, k, "model.layers.0.mlp.down_proj"},
 		StatsOptions{Cov: true, Grad: true, OutGradSq: true})
 	if err != nil {
 		t.Fatal(err)
@@ -80,29 +111,13 @@ func TestCollectMatchesReference(t *testing.T) {
 	if worst/scale > 1e-5 {
 		t.Errorf("gradient of %s: relative error %.2g against transformers", q, worst/scale)
 	}
-	for _, l := range ck.Model.Linears() {
+	for _, l := range m.Linears() {
 		if l.GradW != nil || l.Capture != nil {
 			t.Fatalf("%s keeps a gradient or hook after Collect", l.Name)
 		}
 	}
 
-	rec := &rowRecorder{name: q}
-	for _, l := range ck.Model.Linears() {
-		if l.Name == q {
-			l.Capture = rec
-			ctx := model.Context(be, b)
-			logits, err := ck.Model.Forward(ctx, b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, dl := model.LossGrad(be, logits, b.Targets())
-			ck.Model.Backward(ctx, dl)
-			l.Capture = nil
-		}
-	}
-	if len(rec.x) == 0 || len(rec.dy) != len(rec.x) {
-		t.Fatalf("recorder saw %d input and %d gradient rows", len(rec.x), len(rec.dy))
-	}
+	rec := record(t, be, m, b, q)
 	d := len(rec.x[0])
 	for _, name := range []string{q, k} {
 		cov := st.Cov[name]
@@ -138,22 +153,14 @@ func TestCollectMatchesReference(t *testing.T) {
 // every row, so the head's statistics average over every non-padding token (not only the labelled
 // ones), and a block layer's statistics are the same as without the head.
 func TestCollectObservesTheHeadOnEveryRow(t *testing.T) {
-	be := cpu.New()
-	ck, err := models.Open("../testdata/models/llama", be)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := fixture.Batch("../testdata/models/llama/reference.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
+	be, m, b := openFixture(t)
 	q := "model.layers.1.self_attn.q_proj"
 	opt := StatsOptions{Cov: true, Grad: true, OutGradSq: true}
-	alone, err := Collect(be, ck.Model, []*data.Batch{b}, []string{q}, opt)
+	alone, err := Collect(be, m, []*data.Batch{b}, []string{q}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	both, err := Collect(be, ck.Model, []*data.Batch{b}, []string{q, "lm_head"}, opt)
+	both, err := Collect(be, m, []*data.Batch{b}, []string{q, "lm_head"}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,25 +185,7 @@ func TestCollectObservesTheHeadOnEveryRow(t *testing.T) {
 	}
 	// dy of the head is zero at unlabelled rows, so its mean square over every non-padding row is
 	// the mean over the labelled ones scaled by labelled/nonPadding.
-	rec := &rowRecorder{name: "lm_head"}
-	var head *nn.Linear
-	for _, l := range ck.Model.Linears() {
-		if l.Name == "lm_head" {
-			head = l
-		}
-	}
-	if head == nil {
-		t.Fatal("fixture model has no lm_head")
-	}
-	head.Capture = rec
-	ctx := model.Context(be, b)
-	logits, err := ck.Model.Forward(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, dl := model.LossGrad(be, logits, b.Targets())
-	ck.Model.Backward(ctx, dl)
-	head.Capture = nil
+	rec := record(t, be, m, b, "lm_head")
 	if len(rec.x) != nonPadding {
 		t.Fatalf("recorder saw %d head rows, want %d", len(rec.x), nonPadding)
 	}
