@@ -246,7 +246,7 @@ func (r *GridResults) Markdown() string {
 				cal = fmt.Sprintf("%d %s", c.CalibExamples, c.CalibDomain)
 			}
 			fmt.Fprintf(&b, "| %s | %d | %s | %g | %d | %s | %s | %s | %s | %s | %s | %s |\n", c.Init, c.R, cal, c.BestLR, c.Seeds,
-				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.EarlyLoss, "%.3f"), fmtStat(c.StepsToTarget, "%.1f"), fmtStat(c.InitSeconds, "%.2f"),
+				fmtStat(c.EvalLoss, "%.4f"), fmtStat(c.Accuracy, "%.3f"), fmtStat(c.EarlyLoss, "%.3f"), fmtStat(c.StepsToTarget, "%.1f")+reached(c), fmtStat(c.InitSeconds, "%.2f"),
 				fmtStat(c.InitSteps, "%.1f"), fmtStat(c.Params, "%.0f"))
 		}
 		b.WriteString("\n")
@@ -277,12 +277,13 @@ func writePivots(b *strings.Builder, cells []GridCell) {
 		title, verb string
 		value       func(GridCell) float64
 		lowerWins   bool
+		note        func(GridCell) string // appended to a value, or nil
 	}{
-		{"validation loss (mean over seeds, best learning rate)", "%.4f", func(c GridCell) float64 { return float64(c.EvalLoss.Mean) }, true},
-		{"accuracy", "%.3f", func(c GridCell) float64 { return float64(c.Accuracy.Mean) }, false},
-		{"early loss (training loss at a quarter of the budget)", "%.3f", func(c GridCell) float64 { return float64(c.EarlyLoss.Mean) }, true},
-		{"steps to the default's final loss", "%.1f", func(c GridCell) float64 { return float64(c.StepsToTarget.Mean) }, true},
-		{"init cost in training steps of the same run", "%.1f", func(c GridCell) float64 { return float64(c.InitSteps.Mean) }, true},
+		{"validation loss (mean over seeds, best learning rate)", "%.4f", func(c GridCell) float64 { return float64(c.EvalLoss.Mean) }, true, nil},
+		{"accuracy", "%.3f", func(c GridCell) float64 { return float64(c.Accuracy.Mean) }, false, nil},
+		{"early loss (training loss at a quarter of the budget)", "%.3f", func(c GridCell) float64 { return float64(c.EarlyLoss.Mean) }, true, nil},
+		{"steps to the default's final loss (mean over the seeds that reached it)", "%.1f", func(c GridCell) float64 { return float64(c.StepsToTarget.Mean) }, true, reached},
+		{"init cost in training steps of the same run", "%.1f", func(c GridCell) float64 { return float64(c.InitSteps.Mean) }, true, nil},
 	}
 	for _, pv := range pivots {
 		fmt.Fprintf(b, "%s:\n\n| init |", pv.title)
@@ -305,14 +306,17 @@ func writePivots(b *strings.Builder, cells []GridCell) {
 			fmt.Fprintf(b, "| %s |", in)
 			for _, r := range ranks {
 				c, ok := at[fmt.Sprintf("%s|%d", in, r)]
-				v := pv.value(c)
+				v, note := pv.value(c), ""
+				if pv.note != nil && ok {
+					note = pv.note(c)
+				}
 				switch {
 				case !ok || math.IsNaN(v):
 					b.WriteString(" — |")
 				case v == best[r]:
-					fmt.Fprintf(b, " **"+pv.verb+"** |", v)
+					fmt.Fprintf(b, " **"+pv.verb+"**%s |", v, note)
 				default:
-					fmt.Fprintf(b, " "+pv.verb+" |", v)
+					fmt.Fprintf(b, " "+pv.verb+"%s |", v, note)
 				}
 			}
 			b.WriteString("\n")
@@ -320,6 +324,15 @@ func writePivots(b *strings.Builder, cells []GridCell) {
 		b.WriteString("\n")
 	}
 	b.WriteString("Every configuration:\n\n")
+}
+
+// reached says, where only some of a configuration's runs reached the target loss, how many did
+// (" (1 of 3)"): steps to target averages those runs only.
+func reached(c GridCell) string {
+	if n := c.StepsToTarget.N; n > 0 && n < c.Seeds {
+		return fmt.Sprintf(" (%d of %d)", n, c.Seeds)
+	}
+	return ""
 }
 
 // grids are the registered grid suites by name (for merging shards).

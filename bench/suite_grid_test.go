@@ -219,6 +219,13 @@ func TestPivotsMarkEachRanksBest(t *testing.T) {
 		}
 	}
 	b.Reset()
+	part := cell("olora", 2, 0.5, 0.6)
+	part.Seeds, part.StepsToTarget = 3, newStat([]float64{50})
+	writePivots(&b, []GridCell{part, cell("olora", 8, 0.5, 0.6)})
+	if !strings.Contains(b.String(), "| olora | **50.0** (1 of 3) | — |") {
+		t.Errorf("steps to target reached by one seed of three not marked:\n%s", b.String())
+	}
+	b.Reset()
 	writePivots(&b, []GridCell{cell("kaiming", 2, 0.5, 0.6)})
 	if b.Len() != 0 {
 		t.Errorf("one rank gave pivots:\n%s", b.String())
