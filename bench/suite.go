@@ -57,6 +57,7 @@ var suites = []Suite{
 	syntheticSuite,
 	rankGrid.suite(),
 	calibrationGrid.suite(),
+	directionsGrid.suite(),
 	overheadSuite,
 }
 

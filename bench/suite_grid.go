@@ -134,19 +134,42 @@ var rankGrid = grid{
 		if quick {
 			tasks, ranks, initsList = tasks[:1], []int{4}, []string{"kaiming", "eva-rho2", "pissa"}
 		}
-		var runs []GridRun
-		for _, t := range tasks {
-			for _, r := range ranks {
-				for _, in := range initsList {
-					for _, lr := range lrs(in) {
-						for s := range seeds {
-							runs = append(runs, GridRun{Task: t, Init: in, R: r, LR: lr, Seed: uint64(s)})
-						}
+		return crossRuns(tasks, ranks, initsList, lrs, seeds)
+	},
+}
+
+// crossRuns lists every task × rank × init × learning rate (per init) × seed, in that nesting.
+func crossRuns(tasks []string, ranks []int, initsList []string, lrs func(init string) []float64, seeds int) []GridRun {
+	var runs []GridRun
+	for _, t := range tasks {
+		for _, r := range ranks {
+			for _, in := range initsList {
+				for _, lr := range lrs(in) {
+					for s := range seeds {
+						runs = append(runs, GridRun{Task: t, Init: in, R: r, LR: lr, Seed: uint64(s)})
 					}
 				}
 			}
 		}
-		return runs
+	}
+	return runs
+}
+
+// directionsGrid is the `directions` suite: EVA's A has unit-norm rows along the data's principal
+// directions, kaiming's rows have norm ≈ 0.58 and random directions. Random orthonormal rows (EVA's
+// norm, no data) on the ranks suite's tasks, ranks, rates and budget separate the two: compare its
+// cells with ranks.md's EVA and kaiming cells (its kaiming runs repeat the ranks suite's).
+var directionsGrid = grid{
+	name:        "directions",
+	description: "random orthonormal A (EVA's row norms without its directions) against kaiming, on the ranks suite's tasks, ranks, learning rates and seeds",
+	baseline:    "kaiming",
+	runs: func(quick bool, seeds int) []GridRun {
+		tasks, ranks := []string{"spam", "arithmetic"}, []int{2, 4, 8, 16, 64}
+		lrs := []float64{1e-3, 4e-3}
+		if quick {
+			tasks, ranks, lrs = tasks[:1], []int{4}, []float64{2e-3}
+		}
+		return crossRuns(tasks, ranks, []string{"kaiming", "orthonormal"}, func(string) []float64 { return lrs }, seeds)
 	},
 }
 
@@ -336,7 +359,7 @@ func reached(c GridCell) string {
 }
 
 // grids are the registered grid suites by name (for merging shards).
-var grids = map[string]grid{rankGrid.name: rankGrid, calibrationGrid.name: calibrationGrid}
+var grids = map[string]grid{rankGrid.name: rankGrid, calibrationGrid.name: calibrationGrid, directionsGrid.name: directionsGrid}
 
 // MergeGrid joins the parts that shards of a grid suite wrote into one complete result.
 func MergeGrid(parts []*GridResults) (*GridResults, error) {

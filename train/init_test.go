@@ -44,7 +44,7 @@ func maxAbsDiff(a, b []float32) float64 {
 //   - SaveInitial + Reattach rebuild the same base weights bit for bit.
 func TestInitialiseEveryMethod(t *testing.T) {
 	batches := fixtureBatches(3)
-	for _, name := range []string{"kaiming", "gaussian", "eva", "pissa", "pissa_niter_2", "milora", "olora",
+	for _, name := range []string{"kaiming", "gaussian", "orthonormal", "eva", "pissa", "pissa_niter_2", "milora", "olora",
 		"corda", "corda-kpm", "lora-ga", "lora-one", "lora-da", "ailora", "kaiming+dora", "eva+dora"} {
 		t.Run(name, func(t *testing.T) {
 			name, dora := strings.CutSuffix(name, "+dora")

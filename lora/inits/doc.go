@@ -17,7 +17,7 @@
 // randomized SVDs).
 //
 // Invalid input is an error, never a panic: r ≤ 0 or above what the method can give (min(out, in),
-// or min(out, in)/2 for LoRA-GA; any r ≥ 1 for the random methods, as in PEFT), mismatched shapes and
+// or min(out, in)/2 for LoRA-GA, in for orthonormal; any r ≥ 1 for kaiming and gaussian, as in PEFT), mismatched shapes and
 // non-finite entries wrap linalg's ErrArgument, ErrShape and ErrNonFinite; a missing statistic
 // wraps [ErrMissingStats].
 //
@@ -28,6 +28,7 @@
 //
 //	kaiming   A ~ U(−1/√in, 1/√in) (kaiming_uniform_, a=√5), B = 0.          PEFT default; Hu et al. 2022
 //	gaussian  A ~ N(0, 1/r²), B = 0.                                          PEFT "gaussian"
+//	orthonormal  A = r Haar-random orthonormal rows, B = 0 (needs r ≤ in).   eva's control for EVA's directions
 //	pissa     σ' = σ_r/s; B = U_r·√σ', A = √σ'·V_rᵀ; offset.                  Meng et al., NeurIPS 2024; PEFT "pissa"
 //	          pissa_niter_N: the same from a randomized SVD (r columns, N power iterations).
 //	milora    PiSSA on the r smallest triplets; offset.                       Wang et al., NAACL 2025

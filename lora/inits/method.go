@@ -19,6 +19,7 @@ type kind int
 const (
 	kindKaiming kind = iota
 	kindGaussian
+	kindOrthonormal
 	kindPiSSA
 	kindMiLoRA
 	kindOLoRA
@@ -37,18 +38,19 @@ var methodInfo = []struct {
 	cov, grad, outGrad bool
 	offset             bool
 }{
-	kindKaiming:  {name: "kaiming"},
-	kindGaussian: {name: "gaussian"},
-	kindPiSSA:    {name: "pissa", offset: true},
-	kindMiLoRA:   {name: "milora", offset: true},
-	kindOLoRA:    {name: "olora", offset: true},
-	kindCorDAIPM: {name: "corda-ipm", cov: true, offset: true},
-	kindCorDAKPM: {name: "corda-kpm", cov: true, offset: true},
-	kindLoRAGA:   {name: "lora-ga", grad: true, offset: true},
-	kindLoRAOne:  {name: "lora-one", grad: true},
-	kindLoRADA:   {name: "lora-da", cov: true, grad: true, outGrad: true},
-	kindAILoRA:   {name: "ailora", offset: true},
-	kindEVA:      {name: "eva"},
+	kindKaiming:     {name: "kaiming"},
+	kindGaussian:    {name: "gaussian"},
+	kindOrthonormal: {name: "orthonormal"},
+	kindPiSSA:       {name: "pissa", offset: true},
+	kindMiLoRA:      {name: "milora", offset: true},
+	kindOLoRA:       {name: "olora", offset: true},
+	kindCorDAIPM:    {name: "corda-ipm", cov: true, offset: true},
+	kindCorDAKPM:    {name: "corda-kpm", cov: true, offset: true},
+	kindLoRAGA:      {name: "lora-ga", grad: true, offset: true},
+	kindLoRAOne:     {name: "lora-one", grad: true},
+	kindLoRADA:      {name: "lora-da", cov: true, grad: true, outGrad: true},
+	kindAILoRA:      {name: "ailora", offset: true},
+	kindEVA:         {name: "eva"},
 }
 
 // aliases maps accepted alternative spellings (after lower-casing and '_' → '-') to a method.
@@ -78,7 +80,7 @@ func Names() []string {
 }
 
 // Parse returns the method called name. It accepts the canonical names of [Names] ("kaiming",
-// "gaussian", "pissa", "pissa_niter_N" with N ≥ 0, "milora", "olora", "corda-ipm", "corda-kpm",
+// "gaussian", "orthonormal", "pissa", "pissa_niter_N" with N ≥ 0, "milora", "olora", "corda-ipm", "corda-kpm",
 // "lora-ga", "lora-one", "lora-da", "ailora", "eva") and the aliases "lora" and "true" (kaiming) and
 // "corda" (corda-ipm), ignoring case and treating '_' and '-' alike (so PEFT's "lora_ga" works).
 func Parse(name string) (Method, error) {
@@ -134,7 +136,7 @@ type Config struct {
 	// Layer is the module path (e.g. "model.layers.0.self_attn.v_proj"): AILoRA's role comes from it
 	// (see RoleForLayer) and it is mixed into the random streams so that layers draw differently.
 	Layer string
-	// Seed seeds the random draws: Kaiming and Gaussian use PCG(Seed, hash(Layer)); the randomized
+	// Seed seeds the random draws: Kaiming, Gaussian and Orthonormal use PCG(Seed, hash(Layer)); the randomized
 	// SVDs of pissa_niter_N and LoRA-GA use Seed.
 	Seed uint64
 	// LoRAGA overrides DefaultLoRAGAOptions (its Seed field is ignored: Seed above is used).
@@ -158,14 +160,17 @@ func Init(m Method, w *linalg.Dense, st Stats, cfg Config) (Result, error) {
 	}
 	out, in := w.Rows, w.Cols
 	switch m.kind {
-	case kindKaiming, kindGaussian:
+	case kindKaiming, kindGaussian, kindOrthonormal:
 		h := fnv.New64a()
 		h.Write([]byte(cfg.Layer))
 		rng := rand.New(rand.NewPCG(cfg.Seed, h.Sum64()))
-		if m.kind == kindKaiming {
+		switch m.kind {
+		case kindKaiming:
 			return Kaiming(out, in, cfg.Rank, rng)
+		case kindGaussian:
+			return Gaussian(out, in, cfg.Rank, rng)
 		}
-		return Gaussian(out, in, cfg.Rank, rng)
+		return Orthonormal(out, in, cfg.Rank, rng)
 	case kindPiSSA:
 		return PiSSA(w, cfg.Rank, cfg.Scale, m.niter, cfg.Seed)
 	case kindMiLoRA:

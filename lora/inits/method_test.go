@@ -19,6 +19,7 @@ func TestParse(t *testing.T) {
 		{"lora", "kaiming", false, false, false, false},
 		{"True", "kaiming", false, false, false, false},
 		{"gaussian", "gaussian", false, false, false, false},
+		{"Orthonormal", "orthonormal", false, false, false, false},
 		{"pissa", "pissa", false, false, false, true},
 		{"pissa_niter_4", "pissa_niter_4", false, false, false, true},
 		{"PiSSA-niter-0", "pissa_niter_0", false, false, false, true},

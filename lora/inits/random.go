@@ -37,6 +37,28 @@ func Gaussian(out, in, r int, rng *rand.Rand) (Result, error) {
 	return Result{A: a, B: linalg.NewDense(out, r)}, nil
 }
 
+// Orthonormal returns A with r orthonormal rows in a uniformly random (Haar) direction and B = 0:
+// the shape and row norms of EVA's A (unit-norm principal directions) without the data, so that a
+// comparison with it separates what EVA's directions buy from what its scale does. r ≤ in.
+func Orthonormal(out, in, r int, rng *rand.Rand) (Result, error) {
+	if err := checkRandom("orthonormal", out, in, r, rng); err != nil {
+		return Result{}, err
+	}
+	if err := checkRank("orthonormal", r, in); err != nil {
+		return Result{}, err
+	}
+	g := linalg.NewDense(in, r)
+	for i := range g.Data {
+		g.Data[i] = rng.NormFloat64()
+	}
+	// The Q of a Gaussian matrix whose R has a non-negative diagonal is Haar-distributed.
+	q, err := linalg.Orthonormalize(g)
+	if err != nil {
+		return Result{}, fmt.Errorf("inits: orthonormal: %w", err)
+	}
+	return Result{A: q.T(), B: linalg.NewDense(out, r)}, nil
+}
+
 func checkRandom(method string, out, in, r int, rng *rand.Rand) error {
 	if out < 1 || in < 1 {
 		return fmt.Errorf("inits: %s: layer is %d→%d, want positive sizes: %w", method, in, out, linalg.ErrShape)

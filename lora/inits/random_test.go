@@ -70,10 +70,55 @@ func TestGaussian(t *testing.T) {
 	}
 }
 
+// TestOrthonormal checks the EVA control: B = 0, A·Aᵀ = I, r > in refused, and directions spread
+// uniformly: a fixed unit vector keeps on average r/in of its squared length in A's row space.
+func TestOrthonormal(t *testing.T) {
+	const out, in, r, draws = 8, 64, 4, 400
+	rng := newRNG(3)
+	kept := 0.0
+	for d := range draws {
+		res, err := Orthonormal(out, in, r, rng)
+		must(t, err)
+		if d == 0 {
+			assertShapes(t, res, out, in, r)
+			for i, v := range res.B.Data {
+				if v != 0 {
+					t.Fatalf("B[%d] = %v, want 0", i, v)
+				}
+			}
+			for i := range r {
+				for j := range r {
+					dot := 0.0
+					for k := range in {
+						dot += res.A.At(i, k) * res.A.At(j, k)
+					}
+					want := 0.0
+					if i == j {
+						want = 1
+					}
+					if math.Abs(dot-want) > 1e-12 {
+						t.Fatalf("(A·Aᵀ)[%d][%d] = %v, want %v", i, j, dot, want)
+					}
+				}
+			}
+		}
+		for i := range r {
+			kept += res.A.At(i, 0) * res.A.At(i, 0) // ‖A·e₁‖²
+		}
+	}
+	// ‖A·e₁‖² ~ Beta(r/2, (in−r)/2): mean r/in, std ≈ 0.042 per draw here, 0.0021 over 400.
+	if mean, want := kept/draws, float64(r)/in; math.Abs(mean-want) > 0.01 {
+		t.Errorf("mean ‖A·e₁‖² = %.4f, want %.4f (uniform directions)", mean, want)
+	}
+	if _, err := Orthonormal(out, in, in+1, rng); !errors.Is(err, linalg.ErrArgument) {
+		t.Errorf("r > in: %v, want ErrArgument", err)
+	}
+}
+
 // TestRandomDeterminism checks that a seed fixes the draws, that other seeds and other layer names
 // (through Init) change them.
 func TestRandomDeterminism(t *testing.T) {
-	for _, name := range []string{"kaiming", "gaussian"} {
+	for _, name := range []string{"kaiming", "gaussian", "orthonormal"} {
 		m, err := Parse(name)
 		must(t, err)
 		w := gaussian(tOut, tIn, 3)
