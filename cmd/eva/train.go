@@ -39,11 +39,12 @@ var trainCommand = command{
 		"Data lines are {\"text\"} (packed to --max-length), {\"prompt\",\"completion\"} (loss on the\n" +
 		"completion), {\"messages\"} (the model's chat template; loss on assistant turns) or\n" +
 		"{\"input_ids\",\"labels\"}. --init chooses the initialisation: eva (calibrated on --calib-data,\n" +
-		"default the training data), kaiming (PEFT's default), gaussian, pissa, pissa_niter_N, milora,\n" +
-		"olora, corda, corda-kpm, lora-ga, lora-one, lora-da or ailora. Checkpoints are written\n" +
-		"atomically every --save-every steps; --resume continues a killed run exactly where its last\n" +
-		"checkpoint stopped. --out receives adapter_config.json + adapter_model.safetensors (for\n" +
-		"PEFT/vLLM), metrics.jsonl, loss.svg, init_adapter/ and checkpoints/.",
+		"default the training data), kaiming (PEFT's default), gaussian, orthonormal (EVA's row norms\n" +
+		"without its data: a control), pissa, pissa_niter_N, milora, olora, corda, corda-kpm, lora-ga,\n" +
+		"lora-one, lora-da or ailora. Checkpoints are written atomically every --save-every steps;\n" +
+		"--resume continues a killed run exactly where its last checkpoint stopped. --out receives\n" +
+		"adapter_config.json + adapter_model.safetensors (for PEFT/vLLM), metrics.jsonl, loss.svg,\n" +
+		"init_adapter/ and checkpoints/.",
 	usage: "--model DIR --data FILE.jsonl --out DIR [--init eva] [flags]",
 	setup: func(fs *flag.FlagSet) action {
 		evaDef := eva.DefaultConfig()
