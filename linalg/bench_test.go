@@ -90,3 +90,33 @@ func BenchmarkSketchOrExact(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOrthonormalize compares, on the range finder's shapes for EVA at r 64 (q = 128 columns;
+// 833 rows of a batch's sketch, 384 of its Aᵀ side), Householder QR with forming Q against the
+// CholeskyQR2 that rangeBasis uses.
+func BenchmarkOrthonormalize(b *testing.B) {
+	e := current()
+	for _, sz := range [][2]int{{833, 128}, {384, 128}, {833, 32}} {
+		m, q := sz[0], sz[1]
+		y := gaussian(newRNG(5), m, q)
+		b.Run(fmt.Sprintf("%dx%d/householder", m, q), func(b *testing.B) {
+			work, r := NewDense(m, q), NewDense(q, q)
+			for b.Loop() {
+				copy(work.Data, y.Data)
+				if err := qrInPlace(e, work, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%d/cholqr2", m, q), func(b *testing.B) {
+			o := &orthonormalizer{e: e}
+			work := NewDense(m, q)
+			for b.Loop() {
+				copy(work.Data, y.Data)
+				if _, err := o.orthonormalize(work); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

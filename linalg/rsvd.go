@@ -31,8 +31,8 @@ type RandomizedOptions struct {
 // with the number of power iterations).
 //
 // It follows Halko, Martinsson and Tropp (2011): Y = A·Ω for a Gaussian n×q test matrix Ω, then
-// power iterations Y ← A·(Aᵀ·Y) with the basis re-orthonormalised by QR after every product with
-// A and with Aᵀ, then the exact SVD of the small q×n projection QᵀA. When k ≥ min(m, n) it returns
+// power iterations Y ← A·(Aᵀ·Y) with the basis re-orthonormalised (CholeskyQR2, Householder QR
+// where that cannot) after every product with A and with Aᵀ, then the exact SVD of the small q×n projection QᵀA. When k ≥ min(m, n) it returns
 // the exact SVD, which has min(m, n) triplets; when q ≥ min(m, n)/2 it returns the exact SVD's k
 // leading triplets, which are cheaper to compute than such a wide sketch.
 func RandomizedSVD(a *Dense, k int, opts RandomizedOptions) (u *Dense, s []float64, vt *Dense, err error) {
@@ -60,9 +60,9 @@ func randomizedSVDWith(e engine, a *Dense, k int, opts RandomizedOptions) (u *De
 	q = min(q, m, n)
 	if 2*q >= min(m, n) {
 		// A sketch of half the smaller side or more costs more than the exact SVD, and the exact
-		// triplets are what a sketch approximates (BenchmarkSketchOrExact: on the 2-core build
-		// machine, 897×384 at q = 256, 276 ms sketched against 138 ms exact; at q = 128 about even;
-		// at 897×1024, q = 256, the sketch wins).
+		// triplets are what a sketch approximates (BenchmarkSketchOrExact, GOMAXPROCS=2 on the build
+		// machine: 897×384 at q = 256, 160 ms sketched against 108 ms exact; 833×384 at q = 128,
+		// 52 against 105; 897×1024 at q = 256, 253 against 471).
 		return leadingTriplets(e, a, k)
 	}
 	iters := opts.PowerIters
@@ -115,18 +115,20 @@ func rangeBasis(e engine, a *Dense, q, iters int, seed uint64) (*Dense, error) {
 	for i := range omega.Data {
 		omega.Data[i] = rng.NormFloat64()
 	}
-	y, z, r := NewDense(m, q), NewDense(n, q), NewDense(q, q)
+	y, z := NewDense(m, q), NewDense(n, q)
+	left, right := &orthonormalizer{e: e}, &orthonormalizer{e: e}
 	gemmInto(e, false, false, m, q, n, a, omega, y)
-	if err := qrInPlace(e, y, r); err != nil {
+	y, err := left.orthonormalize(y)
+	if err != nil {
 		return nil, err
 	}
 	for range iters {
 		gemmInto(e, true, false, n, q, m, a, y, z)
-		if err := qrInPlace(e, z, r); err != nil {
+		if z, err = right.orthonormalize(z); err != nil {
 			return nil, err
 		}
 		gemmInto(e, false, false, m, q, n, a, z, y)
-		if err := qrInPlace(e, y, r); err != nil {
+		if y, err = left.orthonormalize(y); err != nil {
 			return nil, err
 		}
 	}
