@@ -121,7 +121,7 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRu
 		}
 		task := tasks[g.Task]
 		if task == nil {
-			if err := prepare(env.DataDir, g.Task); err != nil {
+			if err := datasets.Ensure(env.DataDir, g.Task, nil); err != nil {
 				return nil, err
 			}
 			if task, err = LoadTask(env.DataDir, g.Task, tok, env.MaxTrain, env.MaxTest, env.MaxLen); err != nil {
@@ -167,19 +167,6 @@ func runGrid(ctx context.Context, opts Options, env GridEnv, runs, done []GridRu
 // ownsRun reports whether shard k of n runs the grid's run i (runs are dealt out in turn; n ≤ 1:
 // one shard runs everything).
 func ownsRun(i, k, n int) bool { return i%max(n, 1) == k }
-
-// prepare makes sure a task is prepared in dir.
-func prepare(dir, name string) error {
-	if _, err := os.Stat(filepath.Join(dir, name+".meta.json")); err == nil {
-		return nil
-	}
-	ds, err := datasets.Get(name)
-	if err != nil {
-		return err
-	}
-	_, err = ds.Prepare(dir, datasets.Options{Seed: 1})
-	return err
-}
 
 // GridCell summarises the runs of one configuration at its best learning rate.
 type GridCell struct {

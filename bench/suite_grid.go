@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/eva-lora/eva/data"
+	"github.com/eva-lora/eva/datasets"
 )
 
 // GridResults are the runs of a grid suite (ranks, calibration) with their summary.
@@ -202,7 +203,7 @@ var calibrationGrid = grid{
 			case "":
 				return nil, nil
 			case "task":
-				if err := prepare(env.DataDir, g.Task); err != nil {
+				if err := datasets.Ensure(env.DataDir, g.Task, nil); err != nil {
 					return nil, err
 				}
 				exs, err := data.ReadFile(filepath.Join(env.DataDir, g.Task+".train.jsonl"), data.Options{Encoder: enc})
@@ -212,7 +213,7 @@ var calibrationGrid = grid{
 				return exs[:min(g.CalibExamples, len(exs))], nil
 			case "generic":
 				if generic == nil {
-					if err := prepare(env.DataDir, "generic"); err != nil {
+					if err := datasets.Ensure(env.DataDir, "generic", nil); err != nil {
 						return nil, err
 					}
 					var err error

@@ -161,7 +161,7 @@ func overheadText(dataDir string, enc data.Encoder) ([]data.Example, error) {
 	if dataDir == "" {
 		dataDir = datasets.CacheDir()
 	}
-	if err := prepare(dataDir, "generic"); err != nil {
+	if err := datasets.Ensure(dataDir, "generic", nil); err != nil {
 		return nil, err
 	}
 	return data.ReadFile(filepath.Join(dataDir, "generic.valid.jsonl"), data.Options{Encoder: enc})

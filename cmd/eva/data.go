@@ -21,7 +21,7 @@ var dataCommand = command{
 	usage: dataUsage,
 	setup: func(fs *flag.FlagSet) action {
 		out := fs.String("out", "", "output `dir`ectory (default $EVA_DATA, else <repo>/.cache/data)")
-		seed := fs.Uint64("seed", 1, "seed that orders the lines and draws the arithmetic problems (splits do not depend on it)")
+		seed := fs.Uint64("seed", datasets.DefaultSeed, "seed that orders the lines and draws the arithmetic problems (splits do not depend on it; demo and bench read data prepared with the default)")
 		return func(io streams, args []string) error {
 			// Flags may also follow the subcommand and the name: parse what comes after each positional.
 			var pos []string

@@ -86,7 +86,7 @@ func (d *demo) run(ctx context.Context, io streams) error {
 	if d.dataDir == "" {
 		d.dataDir = datasets.CacheDir()
 	}
-	if err := ensurePrepared(io, d.dataDir, d.task, d.seed); err != nil {
+	if err := datasets.Ensure(d.dataDir, d.task, io.log); err != nil {
 		return err
 	}
 	tok, err := models.LoadTokenizer(filepath.Join(d.model, "tokenizer.json"))
@@ -141,18 +141,4 @@ func (d *demo) run(ctx context.Context, io streams) error {
 	fmt.Fprintf(io.out, "\n%.0f s in all. Adapters, loss.svg and report.html are in %s.\n", time.Since(started).Seconds(), d.out)
 	fmt.Fprintf(io.out, "Next: eva train --model YOUR_HF_MODEL --data YOUR.jsonl --out DIR --init eva   (eva train --help)\n")
 	return nil
-}
-
-// ensurePrepared prepares a dataset into dir unless its metadata file is already there.
-func ensurePrepared(io streams, dir, name string, seed uint64) error {
-	if _, err := os.Stat(filepath.Join(dir, name+".meta.json")); err == nil {
-		return nil
-	}
-	ds, err := datasets.Get(name)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(io.log, "preparing %s into %s\n", name, dir)
-	_, err = ds.Prepare(dir, datasets.Options{Seed: seed})
-	return err
 }
