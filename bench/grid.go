@@ -16,7 +16,7 @@ import (
 	"github.com/eva-lora/eva/models"
 )
 
-// GridRun is one training run of a grid suite (ranks, calibration) and what it measured.
+// GridRun is one training run of a grid suite (ranks, calibration, directions) and what it measured.
 type GridRun struct {
 	Task string  `json:"task"`
 	Init string  `json:"init"` // a label: "eva-rho1", "pissa", ...

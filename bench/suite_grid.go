@@ -13,7 +13,7 @@ import (
 	"github.com/eva-lora/eva/datasets"
 )
 
-// GridResults are the runs of a grid suite (ranks, calibration) with their summary.
+// GridResults are the runs of a grid suite (ranks, calibration, directions) with their summary.
 type GridResults struct {
 	Suite string     `json:"suite"`
 	Env   GridEnv    `json:"env"`
