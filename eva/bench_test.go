@@ -18,13 +18,13 @@ func BenchmarkStep(b *testing.B) {
 		}
 		for _, mode := range []SVDMode{Randomized, Exact, Covariance} {
 			b.Run(fmt.Sprintf("%s/d=%d", mode, d), func(b *testing.B) {
-				est := newEstimator(mode, k, d, 42, &scratch{})
-				if _, err := est.fit(rows, n); err != nil {
+				est := newEstimator(mode, k, d, 42)
+				if _, err := est.fit(testEnv(), rows, n); err != nil {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
 				for b.Loop() {
-					if _, err := est.fit(rows, n); err != nil {
+					if _, err := est.fit(testEnv(), rows, n); err != nil {
 						b.Fatal(err)
 					}
 				}

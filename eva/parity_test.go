@@ -80,11 +80,11 @@ func TestPEFTIncrementalPCASteps(t *testing.T) {
 
 		est, ok := own[step.Layer]
 		if !ok {
-			est = newEstimator(Exact, k, d, 0, &scratch{})
+			est = newEstimator(Exact, k, d, 0)
 			own[step.Layer] = est
 		}
 		prev := est.components
-		if _, err := est.fit(rows, n); err != nil {
+		if _, err := est.fit(testEnv(), rows, n); err != nil {
 			t.Fatal(err)
 		}
 		if step.Step == 0 {
@@ -94,10 +94,10 @@ func TestPEFTIncrementalPCASteps(t *testing.T) {
 		}
 		free.compare(ts, prefix, est, prev, f.EvaConfig.Tau)
 
-		one := newEstimator(Exact, k, d, 0, &scratch{})
+		one := newEstimator(Exact, k, d, 0)
 		setState(ts, prevPEFT[step.Layer], one)
 		before := one.components
-		if _, err := one.fit(rows, n); err != nil {
+		if _, err := one.fit(testEnv(), rows, n); err != nil {
 			t.Fatal(err)
 		}
 		forced.compare(ts, prefix, one, before, f.EvaConfig.Tau)

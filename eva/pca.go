@@ -24,11 +24,10 @@ type estimator struct {
 	evr        []float64
 
 	scatter []float64 // Covariance: the d×d Σ(x−μ)(x−μ)ᵀ over every row seen
-	scratch *scratch  // storage for the matrix each step factorises, shared by a Run's estimators
 }
 
-// scratch is a reusable float64 buffer. The estimators of one Run share one, since they step one at
-// a time, so a model with many layers holds one (k+n+1)×d buffer rather than one per layer.
+// scratch is a reusable float64 buffer for the matrix a step factorises. A Run keeps a pool of
+// them, one per estimator stepping at the same time, rather than one per layer.
 type scratch struct{ data []float64 }
 
 // get returns a slice of length size, reusing the buffer when it is large enough.
@@ -39,8 +38,14 @@ func (s *scratch) get(size int) []float64 {
 	return s.data[:size]
 }
 
-func newEstimator(mode SVDMode, k, d int, seed uint64, buf *scratch) *estimator {
-	e := &estimator{mode: mode, k: k, d: d, seed: seed, scratch: buf}
+// stepEnv is what one PCA step computes with: a solver and a scratch buffer of its own.
+type stepEnv struct {
+	solver linalg.Solver
+	buf    *scratch
+}
+
+func newEstimator(mode SVDMode, k, d int, seed uint64) *estimator {
+	e := &estimator{mode: mode, k: k, d: d, seed: seed}
 	if mode == Covariance {
 		e.scatter = make([]float64, d*d)
 	}
@@ -55,21 +60,21 @@ func (e *estimator) fitted() bool { return e.components != nil }
 // entirely, as PEFT's hook does; Covariance mode always absorbs the rows and steps once k rows have
 // been seen. On error the incremental modes leave the estimator unchanged; Covariance mode may have
 // absorbed the rows.
-func (e *estimator) fit(rows []float32, n int) (stepped bool, err error) {
+func (e *estimator) fit(env stepEnv, rows []float32, n int) (stepped bool, err error) {
 	if e.mode == Covariance {
-		return e.fitCovariance(rows, n)
+		return e.fitCovariance(env, rows, n)
 	}
 	if n < e.k {
 		return false, nil
 	}
-	return true, e.fitIncremental(rows, n)
+	return true, e.fitIncremental(env, rows, n)
 }
 
 // fitIncremental is IncrementalPCA.partial_fit. The first step factorises the centred batch; later
 // steps factorise the stacked (k+n+1)×d matrix [diag(σ)·V ; batch − batch mean ; mean correction],
 // whose Gram matrix is the scatter of all rows seen projected onto the kept directions plus the new
 // batch's.
-func (e *estimator) fitIncremental(rows []float32, n int) error {
+func (e *estimator) fitIncremental(env stepEnv, rows []float32, n int) error {
 	k, d := e.k, e.d
 	first := !e.fitted()
 	top, bottom := 0, 0
@@ -77,7 +82,7 @@ func (e *estimator) fitIncremental(rows []float32, n int) error {
 		top, bottom = k, 1
 	}
 	m := top + n + bottom
-	stacked := e.scratch.get(m * d)
+	stacked := env.buf.get(m * d)
 	batch := centreBatch(rows, n, d, stacked[top*d:(top+n)*d])
 	mean, variance := combineMoments(e.mean, e.variance, e.seen, batch)
 	total := e.seen + int64(n)
@@ -102,9 +107,9 @@ func (e *estimator) fitIncremental(rows []float32, n int) error {
 		err error
 	)
 	if e.mode == Exact {
-		_, s, vt, err = linalg.SVD(a)
+		_, s, vt, err = env.solver.SVD(a)
 	} else {
-		_, s, vt, err = linalg.RandomizedSVD(a, k, linalg.RandomizedOptions{Columns: 2 * k, PowerIters: 4, Seed: e.seed})
+		_, s, vt, err = env.solver.RandomizedSVD(a, k, linalg.RandomizedOptions{Columns: 2 * k, PowerIters: 4, Seed: e.seed})
 	}
 	if err != nil {
 		return fmt.Errorf("incremental PCA step on %d rows: %w", n, err)
@@ -136,27 +141,27 @@ func (e *estimator) commit(comps *linalg.Dense, singular, mean, variance []float
 
 // fitCovariance adds the rows to the scatter matrix and, once k rows have been seen, takes its top
 // k eigenvectors. A batch without rows is no step.
-func (e *estimator) fitCovariance(rows []float32, n int) (bool, error) {
+func (e *estimator) fitCovariance(env stepEnv, rows []float32, n int) (bool, error) {
 	if n == 0 {
 		return false, nil
 	}
-	if err := e.absorb(rows, n); err != nil {
+	if err := e.absorb(env, rows, n); err != nil {
 		return false, err
 	}
 	if e.seen < int64(e.k) {
 		return false, nil
 	}
-	return true, e.eigenStep()
+	return true, e.eigenStep(env)
 }
 
 // absorb adds the batch's own centred scatter XᵀX (one BLAS product) plus the rank-one term
 // (seen·n/total)·δδᵀ, δ = old mean − batch mean, that moves it to the common mean, and updates the
 // running mean and variance.
-func (e *estimator) absorb(rows []float32, n int) error {
+func (e *estimator) absorb(env stepEnv, rows []float32, n int) error {
 	d := e.d
-	x := &linalg.Dense{Rows: n, Cols: d, Data: e.scratch.get(n * d)}
+	x := &linalg.Dense{Rows: n, Cols: d, Data: env.buf.get(n * d)}
 	batch := centreBatch(rows, n, d, x.Data)
-	gram, err := linalg.TMul(x, x)
+	gram, err := env.solver.TMul(x, x)
 	if err != nil {
 		return fmt.Errorf("covariance update on %d rows: %w", n, err)
 	}
@@ -182,9 +187,9 @@ func (e *estimator) absorb(rows []float32, n int) error {
 
 // eigenStep takes the top k eigenvectors of the scatter matrix as the components; their singular
 // values are the square roots of the eigenvalues, as for the centred data matrix.
-func (e *estimator) eigenStep() error {
+func (e *estimator) eigenStep(env stepEnv) error {
 	d := e.d
-	values, vectors, err := linalg.SymEig(&linalg.Dense{Rows: d, Cols: d, Data: e.scatter})
+	values, vectors, err := env.solver.SymEig(&linalg.Dense{Rows: d, Cols: d, Data: e.scatter})
 	if err != nil {
 		return fmt.Errorf("covariance eigendecomposition: %w", err)
 	}

@@ -104,12 +104,12 @@ func TestIncrementalPCAFullRankEqualsBatchPCA(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const d = 6
 	p := newPlanted(t, rng, d, []float64{5, 3, 2, 1.5, 1, 0.5}, 0.1)
-	est := newEstimator(Exact, d, d, 0, &scratch{})
+	est := newEstimator(Exact, d, d, 0)
 	var all []float32
 	for _, n := range []int{10, 7, 25, 6} {
 		rows := p.rows(rng, n)
 		all = append(all, rows...)
-		if stepped, err := est.fit(rows, n); err != nil || !stepped {
+		if stepped, err := est.fit(testEnv(), rows, n); err != nil || !stepped {
 			t.Fatalf("fit %d rows: stepped %v, %v", n, stepped, err)
 		}
 	}
@@ -132,12 +132,12 @@ func TestCovarianceModeEqualsBatchPCA(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const d, k = 12, 4
 	p := newPlanted(t, rng, d, []float64{6, 4, 3, 2, 1}, 0.3)
-	est := newEstimator(Covariance, k, d, 0, &scratch{})
+	est := newEstimator(Covariance, k, d, 0)
 	var all []float32
 	for _, n := range []int{2, 30, 1, 17} {
 		rows := p.rows(rng, n)
 		all = append(all, rows...)
-		stepped, err := est.fit(rows, n)
+		stepped, err := est.fit(testEnv(), rows, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,11 +162,11 @@ func TestRandomizedMatchesExactAndRecoversPlantedDirections(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const d, k = 40, 3
 	p := newPlanted(t, rng, d, []float64{10, 6, 3}, 0.05)
-	exact, rand := newEstimator(Exact, k, d, 0, &scratch{}), newEstimator(Randomized, k, d, 42, &scratch{})
+	exact, rand := newEstimator(Exact, k, d, 0), newEstimator(Randomized, k, d, 42)
 	for range 6 {
 		rows := p.rows(rng, 64)
 		for _, e := range []*estimator{exact, rand} {
-			if _, err := e.fit(rows, 64); err != nil {
+			if _, err := e.fit(testEnv(), rows, 64); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -185,8 +185,8 @@ func TestRandomizedMatchesExactAndRecoversPlantedDirections(t *testing.T) {
 }
 
 func TestIncrementalSkipsBatchesSmallerThanK(t *testing.T) {
-	est := newEstimator(Exact, 3, 4, 0, &scratch{})
-	stepped, err := est.fit(make([]float32, 2*4), 2)
+	est := newEstimator(Exact, 3, 4, 0)
+	stepped, err := est.fit(testEnv(), make([]float32, 2*4), 2)
 	if err != nil || stepped || est.seen != 0 || est.fitted() {
 		t.Fatalf("2 rows for 3 components: stepped %v, err %v, seen %d", stepped, err, est.seen)
 	}
@@ -195,12 +195,12 @@ func TestIncrementalSkipsBatchesSmallerThanK(t *testing.T) {
 func TestCovarianceEmptyBatchIsNoStep(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	p := newPlanted(t, rng, 5, []float64{2, 1}, 0.1)
-	est := newEstimator(Covariance, 2, 5, 0, &scratch{})
-	if stepped, err := est.fit(p.rows(rng, 10), 10); !stepped || err != nil {
+	est := newEstimator(Covariance, 2, 5, 0)
+	if stepped, err := est.fit(testEnv(), p.rows(rng, 10), 10); !stepped || err != nil {
 		t.Fatalf("10 rows: stepped %v, %v", stepped, err)
 	}
 	before := est.components
-	if stepped, err := est.fit(nil, 0); stepped || err != nil || est.components != before || est.seen != 10 {
+	if stepped, err := est.fit(testEnv(), nil, 0); stepped || err != nil || est.components != before || est.seen != 10 {
 		t.Fatalf("empty batch: stepped %v, err %v, seen %d", stepped, err, est.seen)
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/eva-lora/eva/internal/pattern"
+	"github.com/eva-lora/eva/linalg"
 )
 
 // Layer describes one target layer, given to New in module order.
@@ -34,15 +37,23 @@ type layer struct {
 type hook struct {
 	layer     int // index of the hook layer in Run.layers
 	est       *estimator
-	converged []bool // per component: cosine with the previous step ≥ tau (all false until 2 steps)
-	stopped   bool   // converged and unregistered: it no longer listens
-	steps     int    // fitted steps
-	skipped   int    // batches that brought fewer than k rows
-	lastRows  int    // rows of the most recent Observe
+	converged []bool        // per component: cosine with the previous step ≥ tau (all false until 2 steps)
+	stopped   bool          // converged and unregistered: it no longer listens
+	steps     int           // fitted steps
+	skipped   int           // batches that brought fewer than k rows
+	lastRows  int           // rows of the most recent Observe
+	pending   []pendingRows // rows observed in this batch, fitted at EndBatch
+}
+
+// pendingRows is one Observe's copy of its rows.
+type pendingRows struct {
+	rows []float32
+	n    int
 }
 
 // Run is one EVA calibration: feed it each batch's rows per listening layer (Observe), close every
-// batch with EndBatch, and stop when Done; then take the Result. A Run is not safe for concurrent use.
+// batch with EndBatch, and stop when Done; then take the Result. A Run is not safe for concurrent use;
+// EndBatch fits the batch's layers side by side (linalg.Parallel).
 type Run struct {
 	cfg     Config
 	layers  []*layer       // module order
@@ -52,6 +63,7 @@ type Run struct {
 	budget  int            // Σ r_l
 	ranks   []int          // current rank distribution, per layer (PEFT's rank_dist)
 	batches int            // batches ended
+	buffers sync.Pool      // *scratch, one per PCA step in flight
 }
 
 // New validates cfg and the layers (module order) and starts a calibration. Errors wrap ErrConfig
@@ -92,10 +104,10 @@ func New(cfg Config, layers []Layer) (*Run, error) {
 				ErrConfig, l.Name, l.maxRank, l.In)
 		}
 	}
-	buf := &scratch{}
+	run.buffers.New = func() any { return &scratch{} }
 	for _, h := range run.hooks {
 		hl := run.layers[h.layer]
-		h.est = newEstimator(cfg.mode(), hl.maxRank, hl.In, cfg.Seed, buf)
+		h.est = newEstimator(cfg.mode(), hl.maxRank, hl.In, cfg.Seed)
 		h.converged = make([]bool, hl.maxRank)
 	}
 	run.order = redistributionOrder(run.layers)
@@ -222,12 +234,13 @@ func (run *Run) Progress() []LayerProgress {
 }
 
 // Observe feeds n rows of the named hook layer's input for the current batch: rows holds n·In
-// values, row-major, already masked to the tokens that count. It runs one incremental PCA step
-// and updates the layer's convergence. A batch of fewer rows than the layer's component count is
-// skipped, as PEFT does (Covariance mode keeps the rows and steps once it has enough). Observing a
-// layer twice in one batch runs two steps, as PEFT's hook would for a module called twice. The
-// error names the layer: an unknown or non-listening layer, a wrong length, a NaN or ±Inf value.
-// rows is not retained.
+// values, row-major, already masked to the tokens that count; EndBatch runs the incremental PCA
+// step on them (every layer's of the batch side by side) and updates the layer's convergence. A
+// batch of fewer rows than the layer's component count is skipped, as PEFT does (Covariance mode
+// keeps the rows and steps once it has enough). Observing a layer twice in one batch runs two steps,
+// as PEFT's hook would for a module called twice. The error names the layer: an unknown or
+// non-listening layer, a wrong length, a NaN or ±Inf value (a failed PCA step is EndBatch's error,
+// naming the layer as well). rows is copied, not retained.
 func (run *Run) Observe(name string, rows []float32, n int) error {
 	i, ok := run.index[name]
 	if !ok {
@@ -246,23 +259,47 @@ func (run *Run) Observe(name string, rows []float32, n int) error {
 	if err := checkFinite(rows, l.In); err != nil {
 		return fmt.Errorf("eva: observe %s: %w", name, err)
 	}
-	prev := h.est.components
-	stepped, err := h.est.fit(rows, n)
-	if err != nil {
-		return fmt.Errorf("eva: observe %s: %w", name, err)
-	}
 	h.lastRows = n
-	if !stepped {
-		h.skipped++
-		return nil
-	}
-	h.steps++
-	if prev != nil {
-		for c, cos := range cosines(h.est.components, prev) {
-			h.converged[c] = cos >= run.cfg.Tau
+	h.pending = append(h.pending, pendingRows{rows: slices.Clone(rows), n: n})
+	return nil
+}
+
+// step runs the hook's pending PCA steps in order and updates its convergence.
+func (run *Run) step(h *hook, env stepEnv) error {
+	defer func() { h.pending = nil }()
+	for _, p := range h.pending {
+		prev := h.est.components
+		stepped, err := h.est.fit(env, p.rows, p.n)
+		if err != nil {
+			return fmt.Errorf("eva: observe %s: %w", run.layers[h.layer].Name, err)
+		}
+		if !stepped {
+			h.skipped++
+			continue
+		}
+		h.steps++
+		if prev != nil {
+			for c, cos := range cosines(h.est.components, prev) {
+				h.converged[c] = cos >= run.cfg.Tau
+			}
 		}
 	}
 	return nil
+}
+
+// fitPending runs every hook's pending steps, the hooks side by side.
+func (run *Run) fitPending() error {
+	var busy []*hook
+	for _, h := range run.hooks {
+		if len(h.pending) > 0 {
+			busy = append(busy, h)
+		}
+	}
+	return linalg.Parallel(len(busy), func(i int, s linalg.Solver) error {
+		buf := run.buffers.Get().(*scratch)
+		defer run.buffers.Put(buf)
+		return run.step(busy[i], stepEnv{solver: s, buf: buf})
+	})
 }
 
 // checkFinite reports the first NaN or ±Inf among rows of width d.
@@ -275,12 +312,16 @@ func checkFinite(rows []float32, d int) error {
 	return nil
 }
 
-// EndBatch closes a batch (one forward pass): once every hook layer has fitted at least once it
+// EndBatch closes a batch (one forward pass): it runs the batch's PCA steps, then, once every hook
+// layer has fitted at least once, it
 // redistributes the ranks from the latest explained variance ratios, then stops the hook layers
 // whose assigned components have converged and restarts those given more components than have
 // converged. It returns an error when the batch cap is reached before Done, naming the layers that
 // have not converged or never received enough rows.
 func (run *Run) EndBatch() error {
+	if err := run.fitPending(); err != nil {
+		return err
+	}
 	run.batches++
 	if run.allFitted() {
 		run.ranks = run.redistribute()

@@ -120,3 +120,33 @@ func BenchmarkOrthonormalize(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParallelSketches runs eight of EVA's r 64 incremental-PCA sketches (833×384, k 64) one
+// after another on OpenBLAS's threads against side by side through Parallel.
+func BenchmarkParallelSketches(b *testing.B) {
+	const jobs = 8
+	mats := make([]*Dense, jobs)
+	for i := range mats {
+		mats[i] = gaussian(newRNG(uint64(i)), 833, 384)
+	}
+	opts := RandomizedOptions{Columns: 128, Seed: 1}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			for _, a := range mats {
+				if _, _, _, err := RandomizedSVD(a, 64, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		for b.Loop() {
+			if err := Parallel(jobs, func(i int, s Solver) error {
+				_, _, _, err := s.RandomizedSVD(mats[i], 64, opts)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -117,21 +117,21 @@ func (a *Dense) String() string {
 
 // Mul returns the product a·b. It wraps ErrShape when the inner dimensions differ.
 func Mul(a, b *Dense) (*Dense, error) {
-	return product("Mul", a, false, b, false)
+	return product(current(), "Mul", a, false, b, false)
 }
 
 // TMul returns aᵀ·b (for example the Gram matrix XᵀX) without forming aᵀ.
 func TMul(a, b *Dense) (*Dense, error) {
-	return product("TMul", a, true, b, false)
+	return product(current(), "TMul", a, true, b, false)
 }
 
 // MulT returns a·bᵀ without forming bᵀ.
 func MulT(a, b *Dense) (*Dense, error) {
-	return product("MulT", a, false, b, true)
+	return product(current(), "MulT", a, false, b, true)
 }
 
 // product validates the operands and returns op(a)·op(b), where op transposes when its flag is set.
-func product(name string, a *Dense, transA bool, b *Dense, transB bool) (*Dense, error) {
+func product(e engine, name string, a *Dense, transA bool, b *Dense, transB bool) (*Dense, error) {
 	if err := checkShape(name+" left operand", a); err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func product(name string, a *Dense, transA bool, b *Dense, transB bool) (*Dense,
 		return nil, fmt.Errorf("%s: %d×%d times %d×%d exceeds BLAS's 32-bit limit: %w", name, m, k, kb, n, ErrShape)
 	}
 	c := NewDense(m, n)
-	gemmInto(current(), transA, transB, m, n, k, a, b, c)
+	gemmInto(e, transA, transB, m, n, k, a, b, c)
 	return c, nil
 }
 

@@ -22,6 +22,18 @@ type openblasEngine struct {
 	dorgqr func(m, n, k *int32, a *float64, lda *int32, tau, work *float64, lwork, info *int32)
 	dgesdd func(jobz *byte, m, n *int32, a *float64, lda *int32, s, u *float64, ldu *int32, vt *float64, ldvt *int32, work *float64, lwork, iwork, info *int32, jobzLen uintptr)
 	dsyevd func(jobz, uplo *byte, n *int32, a *float64, lda *int32, w, work *float64, lwork, iwork, liwork, info *int32, jobzLen, uploLen uintptr)
+	// serial leaves OpenBLAS's thread count alone (the engine of Parallel's jobs, which run side
+	// by side with OpenBLAS on one thread); otherwise each call runs on every core.
+	serial bool
+}
+
+// threads runs one library call: on every core, or as it is for a serial engine.
+func (e *openblasEngine) threads(f func()) {
+	if e.serial {
+		f()
+		return
+	}
+	allCores(f)
 }
 
 // CBLAS enumeration values.
@@ -70,7 +82,7 @@ func (*openblasEngine) name() string { return "openblas" }
 func allCores(f func()) { openblas.WithThreads(runtime.GOMAXPROCS(0), f) }
 
 func (e *openblasEngine) gemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64) {
-	allCores(func() {
+	e.threads(func() {
 		e.dgemm(cblasRowMajor, cblasTranspose(transA), cblasTranspose(transB), int32(m), int32(n), int32(k),
 			1, &a[0], int32(lda), &b[0], int32(ldb), 0, &c[0], int32(n))
 	})
@@ -102,7 +114,7 @@ func (e *openblasEngine) qr(m, n int, a, r []float64) error {
 	tau := make([]float64, n)
 	var info int32
 	work, lwork := e.workspace(func(w *float64, lw *int32) { e.dgeqrf(&rows, &cols, &col[0], &lda, &tau[0], w, lw, &info) })
-	allCores(func() { e.dgeqrf(&rows, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info) })
+	e.threads(func() { e.dgeqrf(&rows, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info) })
 	if err := lapackInfo("dgeqrf", info); err != nil {
 		return err
 	}
@@ -115,7 +127,7 @@ func (e *openblasEngine) qr(m, n int, a, r []float64) error {
 		}
 	}
 	work, lwork = e.workspace(func(w *float64, lw *int32) { e.dorgqr(&rows, &cols, &cols, &col[0], &lda, &tau[0], w, lw, &info) })
-	allCores(func() { e.dorgqr(&rows, &cols, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info) })
+	e.threads(func() { e.dorgqr(&rows, &cols, &cols, &col[0], &lda, &tau[0], &work[0], &lwork, &info) })
 	if err := lapackInfo("dorgqr", info); err != nil {
 		return err
 	}
@@ -153,7 +165,7 @@ func (e *openblasEngine) gesdd(rows, cols int, a, s, u, vt []float64) error {
 	work, lwork := e.workspace(func(w *float64, lw *int32) {
 		e.dgesdd(&jobz, &m, &n, &a[0], &lda, &s[0], &u[0], &ldu, &vt[0], &ldvt, w, lw, &iwork[0], &info, 1)
 	})
-	allCores(func() {
+	e.threads(func() {
 		e.dgesdd(&jobz, &m, &n, &a[0], &lda, &s[0], &u[0], &ldu, &vt[0], &ldvt, &work[0], &lwork, &iwork[0], &info, 1)
 	})
 	return lapackInfo("dgesdd", info)
@@ -174,7 +186,7 @@ func (e *openblasEngine) symEig(n int, a, w []float64) error {
 	}
 	lwork, liwork := workspaceLength(workSize), max(iworkSize, 1)
 	work, iwork := make([]float64, lwork), make([]int32, liwork)
-	allCores(func() {
+	e.threads(func() {
 		e.dsyevd(&jobz, &uplo, &order, &a[0], &order, &w[0], &work[0], &lwork, &iwork[0], &liwork, &info, 1, 1)
 	})
 	return lapackInfo("dsyevd", info)

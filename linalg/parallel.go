@@ -1,0 +1,66 @@
+package linalg
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/eva-lora/eva/internal/openblas"
+)
+
+// Solver computes linalg's factorisations and products on one engine. The Solver that Parallel
+// hands its jobs leaves OpenBLAS on the one thread Parallel set, so that the jobs run side by side.
+type Solver struct{ e engine }
+
+// SVD is the package's SVD on the solver's engine.
+func (s Solver) SVD(a *Dense) (u *Dense, sv []float64, vt *Dense, err error) { return svdWith(s.e, a) }
+
+// RandomizedSVD is the package's RandomizedSVD on the solver's engine.
+func (s Solver) RandomizedSVD(a *Dense, k int, opts RandomizedOptions) (u *Dense, sv []float64, vt *Dense, err error) {
+	return randomizedSVDWith(s.e, a, k, opts)
+}
+
+// SymEig is the package's SymEig on the solver's engine.
+func (s Solver) SymEig(a *Dense) (values []float64, vectors *Dense, err error) {
+	return symEigWith(s.e, a)
+}
+
+// TMul is the package's TMul on the solver's engine.
+func (s Solver) TMul(a, b *Dense) (*Dense, error) { return product(s.e, "TMul", a, true, b, false) }
+
+// Parallel runs do(i, s) for i = 0…n−1 on up to GOMAXPROCS goroutines, with OpenBLAS on one thread
+// until every call has returned, and returns the error of the lowest i that failed. Many small
+// factorisations — EVA's per-layer PCA steps — use the cores better side by side than one after
+// another on OpenBLAS's threads, which gain little at those sizes (BenchmarkParallelSketches).
+// do must compute through s: the package-level functions would wait for Parallel to end.
+func Parallel(n int, do func(i int, s Solver) error) error {
+	e := current()
+	if o, ok := e.(*openblasEngine); ok {
+		serial := *o
+		serial.serial = true
+		e = &serial
+	}
+	s := Solver{e}
+	errs := make([]error, n)
+	openblas.WithThreads(1, func() {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(n, runtime.GOMAXPROCS(0)) {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+					errs[i] = do(i, s)
+				}
+			})
+		}
+		wg.Wait()
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DefaultSolver returns the solver of the package-level functions: OpenBLAS on every core, or gonum.
+func DefaultSolver() Solver { return Solver{current()} }

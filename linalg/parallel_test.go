@@ -1,0 +1,61 @@
+package linalg
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+)
+
+// TestParallelMatchesSerial: jobs run through Parallel give the singular values the package-level
+// functions give, every job runs once, and the error returned is the lowest-indexed job's.
+func TestParallelMatchesSerial(t *testing.T) {
+	const jobs = 7
+	mats := make([]*Dense, jobs)
+	want := make([][]float64, jobs)
+	for i := range mats {
+		mats[i] = gaussian(newRNG(uint64(i+20)), 60+i, 30)
+		_, s, _, err := SVD(mats[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = s
+	}
+	got := make([][]float64, jobs)
+	runs := make([]int, jobs)
+	err := Parallel(jobs, func(i int, s Solver) error {
+		runs[i]++
+		_, sv, _, err := s.SVD(mats[i])
+		got[i] = sv
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range jobs {
+		if runs[i] != 1 {
+			t.Fatalf("job %d ran %d times", i, runs[i])
+		}
+		for j := range want[i] {
+			if math.Abs(got[i][j]-want[i][j]) > 1e-12*want[i][0] {
+				t.Fatalf("job %d: singular value %d is %v, want %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+	err = Parallel(jobs, func(i int, _ Solver) error {
+		if i%3 == 2 {
+			return fmt.Errorf("job %d: %w", i, ErrArgument)
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrArgument) || err.Error() != "job 2: "+ErrArgument.Error() {
+		t.Errorf("error %v, want job 2's", err)
+	}
+	if err := Parallel(0, nil); err != nil {
+		t.Errorf("no jobs: %v", err)
+	}
+	// The package-level functions are usable again once Parallel returns (it released OpenBLAS).
+	if _, _, _, err := SVD(mats[0]); err != nil {
+		t.Fatal(err)
+	}
+}
