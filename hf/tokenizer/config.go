@@ -98,16 +98,20 @@ func truncateJSON(raw []byte) string {
 	return s
 }
 
-// componentType decodes the type of a component, where names the component ("normalizer").
-func componentType(raw json.RawMessage, where string) (string, error) {
+// componentType decodes the type of a component, where names the component ("normalizer"): "" for
+// JSON null (no component), else the type and where extended by it, for the component's own errors.
+func componentType(raw json.RawMessage, where string) (typ, at string, err error) {
+	if isNull(raw) {
+		return "", where, nil
+	}
 	var t typed
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return "", fmt.Errorf("%s: %w", where, err)
+		return "", where, fmt.Errorf("%s: %w", where, err)
 	}
 	if t.Type == "" {
-		return "", fmt.Errorf("%s: no \"type\" in %s", where, truncateJSON(raw))
+		return "", where, fmt.Errorf("%s: no \"type\" in %s", where, truncateJSON(raw))
 	}
-	return t.Type, nil
+	return t.Type, where + " " + t.Type, nil
 }
 
 // decodeComponent unmarshals a component into v, naming it in errors.
@@ -116,6 +120,19 @@ func decodeComponent(raw json.RawMessage, v any, where string) error {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	return nil
+}
+
+// parseReplace reads a Replace normalizer's or decoder's literal pattern and its replacement.
+func parseReplace(raw json.RawMessage, where string) (old, content string, err error) {
+	var v struct {
+		Pattern patternJSON `json:"pattern"`
+		Content string      `json:"content"`
+	}
+	if err := decodeComponent(raw, &v, where); err != nil {
+		return "", "", err
+	}
+	old, err = v.Pattern.literal(where)
+	return old, v.Content, err
 }
 
 // literal reads a pattern that must be a plain string (Replace normalizer and decoder).
@@ -130,14 +147,10 @@ func (p patternJSON) literal(where string) (string, error) {
 }
 
 func parseNormalizer(raw json.RawMessage, where string) (normalizer, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	typ, err := componentType(raw, where)
-	if err != nil {
+	typ, where, err := componentType(raw, where)
+	if typ == "" || err != nil {
 		return nil, err
 	}
-	where += " " + typ
 	switch typ {
 	case "Sequence":
 		items, err := parseSequence(raw, "normalizers", where, parseNormalizer)
@@ -151,18 +164,11 @@ func parseNormalizer(raw json.RawMessage, where string) (normalizer, error) {
 		}
 		return prependNormalizer(v.Prepend), nil
 	case "Replace":
-		var v struct {
-			Pattern patternJSON `json:"pattern"`
-			Content string      `json:"content"`
-		}
-		if err := decodeComponent(raw, &v, where); err != nil {
-			return nil, err
-		}
-		old, err := v.Pattern.literal(where)
+		old, content, err := parseReplace(raw, where)
 		if err != nil {
 			return nil, err
 		}
-		return replaceNormalizer{old, v.Content}, nil
+		return replaceNormalizer{old, content}, nil
 	case "NFC":
 		return unicodeNormalizer(formNFC), nil
 	case "NFD":
@@ -176,14 +182,10 @@ func parseNormalizer(raw json.RawMessage, where string) (normalizer, error) {
 }
 
 func parsePreTokenizer(raw json.RawMessage, where string) (preTokenizer, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	typ, err := componentType(raw, where)
-	if err != nil {
+	typ, where, err := componentType(raw, where)
+	if typ == "" || err != nil {
 		return nil, err
 	}
-	where += " " + typ
 	switch typ {
 	case "Sequence":
 		items, err := parseSequence(raw, "pretokenizers", where, parsePreTokenizer)
@@ -234,14 +236,10 @@ func parsePreTokenizer(raw json.RawMessage, where string) (preTokenizer, error) 
 }
 
 func parseDecoder(raw json.RawMessage, where string) (decoder, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	typ, err := componentType(raw, where)
-	if err != nil {
+	typ, where, err := componentType(raw, where)
+	if typ == "" || err != nil {
 		return nil, err
 	}
-	where += " " + typ
 	switch typ {
 	case "Sequence":
 		items, err := parseSequence(raw, "decoders", where, parseDecoder)
@@ -249,18 +247,11 @@ func parseDecoder(raw json.RawMessage, where string) (decoder, error) {
 	case "ByteLevel":
 		return byteLevelDecoder{}, nil
 	case "Replace":
-		var v struct {
-			Pattern patternJSON `json:"pattern"`
-			Content string      `json:"content"`
-		}
-		if err := decodeComponent(raw, &v, where); err != nil {
-			return nil, err
-		}
-		old, err := v.Pattern.literal(where)
+		old, content, err := parseReplace(raw, where)
 		if err != nil {
 			return nil, err
 		}
-		return replaceDecoder{old, v.Content}, nil
+		return replaceDecoder{old, content}, nil
 	case "ByteFallback":
 		return byteFallbackDecoder{}, nil
 	case "Fuse":
@@ -285,14 +276,10 @@ func parseDecoder(raw json.RawMessage, where string) (decoder, error) {
 
 // parsePostProcessor builds the post-processor; lookup resolves token strings to ids.
 func parsePostProcessor(raw json.RawMessage, where string, lookup func(string) (int32, bool)) (postProcessor, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	typ, err := componentType(raw, where)
-	if err != nil {
+	typ, where, err := componentType(raw, where)
+	if typ == "" || err != nil {
 		return nil, err
 	}
-	where += " " + typ
 	switch typ {
 	case "Sequence":
 		items, err := parseSequence(raw, "processors", where, func(r json.RawMessage, at string) (postProcessor, error) {
@@ -387,7 +374,7 @@ func parseBPE(raw json.RawMessage) (*bpeModel, error) {
 	if isNull(raw) {
 		return nil, errors.New("model: missing")
 	}
-	typ, err := componentType(raw, "model")
+	typ, _, err := componentType(raw, "model")
 	if err != nil {
 		return nil, err
 	}
