@@ -282,6 +282,17 @@ def positions(batch):
     return torch.arange(s, dtype=torch.int64).unsqueeze(0).expand(b, s).contiguous()
 
 
+def logits_of(model, batch):
+    """The batch's logits without gradients, with explicit position ids (as the references use)."""
+    with torch.no_grad():
+        return model(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            position_ids=positions(batch),
+            use_cache=False,
+        ).logits
+
+
 def forward_backward(model, batch, capture=()):
     model.zero_grad(set_to_none=True)
     acts = {}
@@ -393,13 +404,7 @@ def make_model(name, cls, config, outdir, tok, batch, capture, seed, extra=None)
     copy_params(model, sdpa)
     compare_models("sdpa vs eager", ref, forward_backward(sdpa, batch))
     real = batch["attention_mask"].bool()
-    with torch.no_grad():
-        s_logits = sdpa(
-            input_ids=batch["input_ids"],
-            attention_mask=batch["attention_mask"],
-            position_ids=positions(batch),
-            use_cache=False,
-        ).logits
+    s_logits = logits_of(sdpa, batch)
     print(f"  sdpa vs eager on real (non-pad) positions only: {max_abs(s_logits[real], logits[real]):.3e}")
 
     m64 = copy.deepcopy(model).double()
@@ -416,13 +421,7 @@ def make_model(name, cls, config, outdir, tok, batch, capture, seed, extra=None)
     print(f"  model.safetensors: {len(saved)} tensors, all dtypes {sorted({str(t.dtype) for t in saved.values()})}")
 
     reloaded = from_pretrained(cls, path)
-    with torch.no_grad():
-        r_logits = reloaded(
-            input_ids=batch["input_ids"],
-            attention_mask=batch["attention_mask"],
-            position_ids=positions(batch),
-            use_cache=False,
-        ).logits
+    r_logits = logits_of(reloaded, batch)
     print(f"  reloaded from {name}/: max|dlogits| {max_abs(r_logits, logits):.3e}")
 
     tensors = {
@@ -471,6 +470,19 @@ def model_inv_freq(model):
     sys.exit("llama: no inv_freq buffer found")
 
 
+# Sizes shared by the Llama-family fixtures (each adds its intermediate size, heads, norm and ties).
+DECODER = dict(
+    vocab_size=VOCAB,
+    hidden_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    max_position_embeddings=128,
+    bos_token_id=0,
+    eos_token_id=1,
+    pad_token_id=2,
+)
+
+
 def make_llama(outdir, tok, batch):
     scaling = {
         "rope_type": "llama3",
@@ -480,18 +492,11 @@ def make_llama(outdir, tok, batch):
         "original_max_position_embeddings": 32,
     }
     common = dict(
-        vocab_size=VOCAB,
-        hidden_size=64,
+        **DECODER,
         intermediate_size=176,
-        num_hidden_layers=2,
-        num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=128,
         rms_norm_eps=1e-5,
         tie_word_embeddings=False,
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=2,
     )
     config = LlamaConfig(**common, **rope_kwargs(LlamaConfig, 10000.0, scaling))
     plain_config = LlamaConfig(**common, **rope_kwargs(LlamaConfig, 10000.0))
@@ -520,13 +525,7 @@ def make_llama(outdir, tok, batch):
 
     plain = build(LlamaForCausalLM, plain_config, "eager")
     copy_params(model, plain)
-    with torch.no_grad():
-        p_logits = plain(
-            input_ids=batch["input_ids"],
-            attention_mask=batch["attention_mask"],
-            position_ids=positions(batch),
-            use_cache=False,
-        ).logits
+    p_logits = logits_of(plain, batch)
     print(f"  same weights with default RoPE instead of llama3: max|dlogits| {max_abs(p_logits, ref[0]):.3e}")
 
     path = os.path.join(outdir, "llama")
@@ -556,31 +555,18 @@ def make_sharded(model, outdir, tok, batch, logits):
     if len(shards) < 2:
         sys.exit("llama-sharded: fewer than 2 shards")
     reloaded = from_pretrained(LlamaForCausalLM, path)
-    with torch.no_grad():
-        r_logits = reloaded(
-            input_ids=batch["input_ids"],
-            attention_mask=batch["attention_mask"],
-            position_ids=positions(batch),
-            use_cache=False,
-        ).logits
+    r_logits = logits_of(reloaded, batch)
     print(f"  reloaded sharded: max|dlogits| vs llama reference {max_abs(r_logits, logits):.3e}")
     print(f"  llama-sharded/: {dir_bytes(path)} bytes")
 
 
 def make_qwen2(outdir, tok, batch):
     config = Qwen2Config(
-        vocab_size=VOCAB,
-        hidden_size=64,
+        **DECODER,
         intermediate_size=160,
-        num_hidden_layers=2,
-        num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=128,
         rms_norm_eps=1e-6,
         tie_word_embeddings=True,
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=2,
         **rope_kwargs(Qwen2Config, 10000.0),
     )
     capture = ["model.embed_tokens", "model.layers.0", "model.layers.1", "model.norm"]
@@ -617,19 +603,12 @@ def make_mistral(outdir, tok, batch):
     # A sliding window shorter than the batch's longest text (24 tokens), so that the window masks
     # real positions and a model that ignores it gives other logits.
     config = MistralConfig(
-        vocab_size=VOCAB,
-        hidden_size=64,
+        **DECODER,
         intermediate_size=144,
-        num_hidden_layers=2,
-        num_attention_heads=4,
         num_key_value_heads=1,
-        max_position_embeddings=128,
         rms_norm_eps=1e-5,
         sliding_window=6,
         tie_word_embeddings=False,
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=2,
         **rope_kwargs(MistralConfig, 10000.0),
     )
     capture = ["model.embed_tokens", "model.layers.0", "model.layers.1", "model.norm"]
@@ -638,13 +617,7 @@ def make_mistral(outdir, tok, batch):
     wide.sliding_window = None
     full = build(MistralForCausalLM, wide, "eager")
     copy_params(model, full)
-    with torch.no_grad():
-        f_logits = full(
-            input_ids=batch["input_ids"],
-            attention_mask=batch["attention_mask"],
-            position_ids=positions(batch),
-            use_cache=False,
-        ).logits
+    f_logits = logits_of(full, batch)
     d = max_abs(f_logits, ref[0])
     print(f"  same weights without the sliding window: max|dlogits| {d:.3e}")
     if d < 1e-3:
