@@ -230,7 +230,10 @@ type pendingMerge struct {
 	rank, pos, id int32
 }
 
-// mergeQueue is a binary min-heap of pending merges ordered by (rank, pos).
+// mergeQueue is a binary min-heap of pending merges ordered by (rank, pos). It and the BPE trainer's
+// queue are written out for their element types: one generic heap over a Before method measured 31 %
+// slower on BenchmarkEncode/llama2 and 10-15 % on bpetrain's BenchmarkTrain (calls through the
+// generic dictionary are not inlined).
 type mergeQueue []pendingMerge
 
 func (a pendingMerge) before(b pendingMerge) bool {

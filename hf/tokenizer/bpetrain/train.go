@@ -304,7 +304,8 @@ func (q *queued) before(o *queued) bool {
 	return q.seq < o.seq
 }
 
-// mergeQueue is a binary heap of queued pairs.
+// mergeQueue is a binary heap of queued pairs, written out for its element type like the
+// tokenizer's (hf/tokenizer's mergeQueue says why).
 type mergeQueue []*queued
 
 func (h mergeQueue) init() {
