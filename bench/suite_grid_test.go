@@ -279,3 +279,24 @@ func TestSummariseEarlyLossAndStepsToTarget(t *testing.T) {
 		t.Errorf("window past a short run's end: %v, want NaN", got)
 	}
 }
+
+// TestDirectionsRepeatRanks: the directions suite's kaiming runs are runs of the ranks suite (same
+// task, rank, rate and seed), so its orthonormal cells compare with ranks.md's, and the orthonormal
+// runs sweep the rates of the B = 0 inits.
+func TestDirectionsRepeatRanks(t *testing.T) {
+	inRanks := map[string]bool{}
+	for _, g := range rankGrid.runs(false, 3) {
+		inRanks[g.id()] = true
+	}
+	runs := directionsGrid.runs(false, 3)
+	if len(runs) != 120 {
+		t.Fatalf("%d directions runs, want 120 (2 tasks × 5 ranks × 2 inits × 2 rates × 3 seeds)", len(runs))
+	}
+	for _, g := range runs {
+		probe := g
+		probe.Init = "kaiming"
+		if !inRanks[probe.id()] {
+			t.Errorf("%+v: the ranks suite has no kaiming run with these settings", g)
+		}
+	}
+}
