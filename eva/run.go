@@ -53,7 +53,7 @@ type pendingRows struct {
 
 // Run is one EVA calibration: feed it each batch's rows per listening layer (Observe), close every
 // batch with EndBatch, and stop when Done; then take the Result. A Run is not safe for concurrent use;
-// EndBatch fits the batch's layers side by side (linalg.Parallel).
+// EndBatch fits the batch's layers side by side (linalg.Parallel) within a memory bound (fitMemory).
 type Run struct {
 	cfg     Config
 	layers  []*layer       // module order
@@ -64,6 +64,8 @@ type Run struct {
 	ranks   []int          // current rank distribution, per layer (PEFT's rank_dist)
 	batches int            // batches ended
 	buffers sync.Pool      // *scratch, one per PCA step in flight
+	// pendingBytes counts the rows queued since the last fit (float32 bytes).
+	pendingBytes int64
 }
 
 // New validates cfg and the layers (module order) and starts a calibration. Errors wrap ErrConfig
@@ -239,8 +241,9 @@ func (run *Run) Progress() []LayerProgress {
 // batch of fewer rows than the layer's component count is skipped, as PEFT does (Covariance mode
 // keeps the rows and steps once it has enough). Observing a layer twice in one batch runs two steps,
 // as PEFT's hook would for a module called twice. The error names the layer: an unknown or
-// non-listening layer, a wrong length, a NaN or ±Inf value (a failed PCA step is EndBatch's error,
-// naming the layer as well). rows is copied, not retained.
+// non-listening layer, a wrong length, a NaN or ±Inf value, or a failed PCA step (EndBatch's, or
+// Observe's when the queued rows reached their memory bound and ran early). rows is copied, not
+// retained.
 func (run *Run) Observe(name string, rows []float32, n int) error {
 	i, ok := run.index[name]
 	if !ok {
@@ -261,6 +264,9 @@ func (run *Run) Observe(name string, rows []float32, n int) error {
 	}
 	h.lastRows = n
 	h.pending = append(h.pending, pendingRows{rows: slices.Clone(rows), n: n})
+	if run.pendingBytes += 4 * int64(len(rows)); run.pendingBytes > fitMemory/4 {
+		return run.fitPending()
+	}
 	return nil
 }
 
@@ -287,19 +293,48 @@ func (run *Run) step(h *hook, env stepEnv) error {
 	return nil
 }
 
-// fitPending runs every hook's pending steps, the hooks side by side.
+// fitMemory bounds what a batch's PCA steps hold at once: rows queued by Observe (a flush runs them
+// once a quarter of it is queued) and, for steps running side by side, each step's working matrices.
+// A large model's steps (a 7B model's down_proj: 8192 rows × 11008 inputs) then run one at a time on
+// every core, as they would without the queue. A variable so that tests can shrink it.
+var fitMemory int64 = 1 << 30
+
+// stepBytes estimates the memory of one step on n rows: the stacked (k+n+1)×d float64 matrix and
+// about as much again twice over inside the factorisation.
+func stepBytes(h *hook, n int) int64 {
+	return 3 * 8 * int64(h.est.k+n+1) * int64(h.est.d)
+}
+
+// fitPending runs every hook's pending steps: side by side when their memory allows, else one after
+// another on every core.
 func (run *Run) fitPending() error {
 	var busy []*hook
+	var largest int64
 	for _, h := range run.hooks {
+		for _, p := range h.pending {
+			largest = max(largest, stepBytes(h, p.n))
+		}
 		if len(h.pending) > 0 {
 			busy = append(busy, h)
 		}
 	}
-	return linalg.Parallel(len(busy), func(i int, s linalg.Solver) error {
-		buf := run.buffers.Get().(*scratch)
-		defer run.buffers.Put(buf)
-		return run.step(busy[i], stepEnv{solver: s, buf: buf})
-	})
+	run.pendingBytes = 0
+	if workers := int(fitMemory / max(largest, 1)); workers >= 2 && len(busy) >= 2 {
+		return linalg.Parallel(len(busy), workers, func(i int, s linalg.Solver) error {
+			buf := run.buffers.Get().(*scratch)
+			defer run.buffers.Put(buf)
+			return run.step(busy[i], stepEnv{solver: s, buf: buf})
+		})
+	}
+	buf := run.buffers.Get().(*scratch)
+	defer run.buffers.Put(buf)
+	var first error
+	for _, h := range busy {
+		if err := run.step(h, stepEnv{solver: linalg.DefaultSolver(), buf: buf}); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // checkFinite reports the first NaN or ±Inf among rows of width d.

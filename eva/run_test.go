@@ -481,3 +481,32 @@ func TestCovarianceModeUsesSmallBatches(t *testing.T) {
 		t.Errorf("%d samples in %d steps over %d batches of 3 rows", s.Layers[0].Samples, s.Layers[0].Steps, s.Batches)
 	}
 }
+
+// TestMemoryBoundKeepsResults: with a memory bound so small that every Observe runs its step at
+// once and steps run one after another, the calibration gives the same ranks, batches and
+// components (to rounding) as with the batch's steps side by side.
+func TestMemoryBoundKeepsResults(t *testing.T) {
+	for _, mode := range []SVDMode{Randomized, Exact, Covariance} {
+		t.Run(string(mode), func(t *testing.T) {
+			wide := calibrate(t, testConfig(mode), block, blockSource(t, 1))
+			saved := fitMemory
+			fitMemory = 1
+			defer func() { fitMemory = saved }()
+			tight := calibrate(t, testConfig(mode), block, blockSource(t, 1))
+			if wide.Batches != tight.Batches {
+				t.Fatalf("%d batches side by side, %d one at a time", wide.Batches, tight.Batches)
+			}
+			for i, l := range wide.Layers {
+				o := tight.Layers[i]
+				if l.Rank != o.Rank || len(l.A) != len(o.A) {
+					t.Fatalf("%s: rank %d side by side, %d one at a time", l.Name, l.Rank, o.Rank)
+				}
+				for j := range l.A {
+					if math.Abs(l.A[j]-o.A[j]) > 1e-9 {
+						t.Fatalf("%s: A[%d] %v side by side, %v one at a time", l.Name, j, l.A[j], o.A[j])
+					}
+				}
+			}
+		})
+	}
+}

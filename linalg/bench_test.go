@@ -141,7 +141,7 @@ func BenchmarkParallelSketches(b *testing.B) {
 	})
 	b.Run("parallel", func(b *testing.B) {
 		for b.Loop() {
-			if err := Parallel(jobs, func(i int, s Solver) error {
+			if err := Parallel(jobs, 0, func(i int, s Solver) error {
 				_, _, _, err := s.RandomizedSVD(mats[i], 64, opts)
 				return err
 			}); err != nil {

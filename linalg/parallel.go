@@ -28,12 +28,13 @@ func (s Solver) SymEig(a *Dense) (values []float64, vectors *Dense, err error) {
 // TMul is the package's TMul on the solver's engine.
 func (s Solver) TMul(a, b *Dense) (*Dense, error) { return product(s.e, "TMul", a, true, b, false) }
 
-// Parallel runs do(i, s) for i = 0…n−1 on up to GOMAXPROCS goroutines, with OpenBLAS on one thread
-// until every call has returned, and returns the error of the lowest i that failed. Many small
-// factorisations — EVA's per-layer PCA steps — use the cores better side by side than one after
-// another on OpenBLAS's threads, which gain little at those sizes (BenchmarkParallelSketches).
-// do must compute through s: the package-level functions would wait for Parallel to end.
-func Parallel(n int, do func(i int, s Solver) error) error {
+// Parallel runs do(i, s) for i = 0…n−1 on up to workers goroutines (GOMAXPROCS when workers < 1 or
+// more), with OpenBLAS on one thread until every call has returned, and returns the error of the
+// lowest i that failed. Many small factorisations — EVA's per-layer PCA steps — use the cores better
+// side by side than one after another on OpenBLAS's threads, which gain little at those sizes
+// (BenchmarkParallelSketches); the caller bounds workers by the memory its jobs hold at once. do must
+// compute through s: the package-level functions would wait for Parallel to end.
+func Parallel(n, workers int, do func(i int, s Solver) error) error {
 	e := current()
 	if o, ok := e.(*openblasEngine); ok {
 		serial := *o
@@ -45,7 +46,10 @@ func Parallel(n int, do func(i int, s Solver) error) error {
 	openblas.WithThreads(1, func() {
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		for range min(n, runtime.GOMAXPROCS(0)) {
+		if workers < 1 || workers > runtime.GOMAXPROCS(0) {
+			workers = runtime.GOMAXPROCS(0)
+		}
+		for range min(n, workers) {
 			wg.Go(func() {
 				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 					errs[i] = do(i, s)

@@ -23,7 +23,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 	}
 	got := make([][]float64, jobs)
 	runs := make([]int, jobs)
-	err := Parallel(jobs, func(i int, s Solver) error {
+	err := Parallel(jobs, 0, func(i int, s Solver) error {
 		runs[i]++
 		_, sv, _, err := s.SVD(mats[i])
 		got[i] = sv
@@ -42,7 +42,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 			}
 		}
 	}
-	err = Parallel(jobs, func(i int, _ Solver) error {
+	err = Parallel(jobs, 2, func(i int, _ Solver) error {
 		if i%3 == 2 {
 			return fmt.Errorf("job %d: %w", i, ErrArgument)
 		}
@@ -51,7 +51,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 	if !errors.Is(err, ErrArgument) || err.Error() != "job 2: "+ErrArgument.Error() {
 		t.Errorf("error %v, want job 2's", err)
 	}
-	if err := Parallel(0, nil); err != nil {
+	if err := Parallel(0, 0, nil); err != nil {
 		t.Errorf("no jobs: %v", err)
 	}
 	// The package-level functions are usable again once Parallel returns (it released OpenBLAS).
