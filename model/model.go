@@ -45,3 +45,13 @@ type Model interface {
 func Context(be tensor.Backend, b *data.Batch) *nn.Context {
 	return &nn.Context{Backend: be, Rows: b.RowMask(), Labels: b.Labels}
 }
+
+// BlocksToRun is how many of a model's n blocks a forward pass with ctx runs: ctx.Blocks when it is
+// positive (the pass then stops there and returns no logits, even when ctx.Blocks ≥ n: calibration
+// needs only the blocks' layer inputs, not the final norm and the output head), else n.
+func BlocksToRun(ctx *nn.Context, n int) int {
+	if ctx.Blocks > 0 {
+		return min(ctx.Blocks, n)
+	}
+	return n
+}

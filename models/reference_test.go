@@ -1,8 +1,6 @@
 package models
 
 import (
-	"github.com/eva-lora/eva/internal/fixture"
-
 	"math"
 	"path/filepath"
 	"strings"
@@ -11,6 +9,7 @@ import (
 	"github.com/eva-lora/eva/backend/cpu"
 	"github.com/eva-lora/eva/data"
 	"github.com/eva-lora/eva/hf/safetensors"
+	"github.com/eva-lora/eva/internal/fixture"
 	"github.com/eva-lora/eva/model"
 )
 

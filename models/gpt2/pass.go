@@ -73,11 +73,11 @@ func (m *Model) Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error) 
 	m.WTE.Forward(ctx, b.IDs, a.stream[0])
 	m.WPE.Forward(ctx, a.pos, a.tmp)
 	be.Add(a.stream[0], a.stream[0], a.tmp)
-	for i, l := range m.Layers {
-		if ctx.Blocks > 0 && i == ctx.Blocks {
-			return nil, nil
-		}
+	for i, l := range m.Layers[:model.BlocksToRun(ctx, len(m.Layers))] {
 		m.layerForward(ctx, l, &a.layers[i], a, a.stream[i], a.stream[i+1])
+	}
+	if ctx.Blocks > 0 {
+		return nil, nil
 	}
 	m.LNF.Forward(ctx, a.stream[len(m.Layers)], a.hf, a.meanf, a.rstdf)
 	return a.head.Forward(ctx, m.Head, a.hf, a.logits), nil

@@ -72,11 +72,11 @@ func (m *Model) Forward(ctx *nn.Context, b *data.Batch) (*tensor.Tensor, error) 
 	a := m.buffers(b.B, b.S)
 	a.batch = b
 	m.Embed.Forward(ctx, b.IDs, a.stream[0])
-	for i, l := range m.Layers {
-		if ctx.Blocks > 0 && i == ctx.Blocks {
-			return nil, nil
-		}
+	for i, l := range m.Layers[:model.BlocksToRun(ctx, len(m.Layers))] {
 		m.layerForward(ctx, l, &a.layers[i], a, a.stream[i], a.stream[i+1])
+	}
+	if ctx.Blocks > 0 {
+		return nil, nil
 	}
 	m.Norm.Forward(ctx, a.stream[len(m.Layers)], a.hf, a.rstdf)
 	return a.head.Forward(ctx, m.Head, a.hf, a.logits), nil
