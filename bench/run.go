@@ -70,7 +70,7 @@ type Result struct {
 	// EvalLoss is the final validation loss; Accuracy the test accuracy (NaN without candidates).
 	EvalLoss, Accuracy float64
 	// Ranks are the adapters' ranks in module order (EVA redistributes them); Params is the number
-	// of trainable adapter parameters (lora_A, lora_B and DoRA magnitudes).
+	// of trainable adapter parameters (train.Params: lora_A, lora_B and DoRA magnitudes).
 	Ranks  []int
 	Params int
 }
@@ -168,10 +168,9 @@ func Run(ctx context.Context, spec Spec, task *Task) (*Result, error) {
 	}
 	for _, a := range ads.List {
 		res.Ranks = append(res.Ranks, a.Rank)
-		res.Params += a.A.Len() + a.B.Len()
-		if a.Magnitude != nil {
-			res.Params += a.Magnitude.Len()
-		}
+	}
+	for _, p := range train.Params(ads.List) {
+		res.Params += p.Value.Len()
 	}
 	loader, err := data.NewLoader(task.Train, data.LoaderConfig{BatchSize: spec.BatchSize, MaxLen: spec.MaxLen, Pad: pad, Seed: spec.Seed})
 	if err != nil {

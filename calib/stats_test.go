@@ -16,33 +16,31 @@ import (
 
 // rowRecorder keeps every non-padding input row and output gradient row of one layer.
 type rowRecorder struct {
-	name   string
-	x, dy  [][]float32
-	batchN int
+	name  string
+	x, dy [][]float32
 }
 
 func (r *rowRecorder) Observe(ctx *nn.Context, name string, x *tensor.Tensor) {
-	if name != r.name {
-		return
-	}
-	h, d := ctx.Backend.ToHost(x), x.Dim(1)
-	for i := 0; i < x.Dim(0); i++ {
-		if ctx.Rows[i] {
-			r.x = append(r.x, h[i*d:(i+1)*d])
-		}
+	if name == r.name {
+		r.x = appendRows(r.x, ctx, x)
 	}
 }
 
 func (r *rowRecorder) ObserveGrad(ctx *nn.Context, name string, dy *tensor.Tensor) {
-	if name != r.name {
-		return
+	if name == r.name {
+		r.dy = appendRows(r.dy, ctx, dy)
 	}
-	h, d := ctx.Backend.ToHost(dy), dy.Dim(1)
-	for i := 0; i < dy.Dim(0); i++ {
+}
+
+// appendRows appends the non-padding rows of t to rows.
+func appendRows(rows [][]float32, ctx *nn.Context, t *tensor.Tensor) [][]float32 {
+	h, d := ctx.Backend.ToHost(t), t.Dim(1)
+	for i := 0; i < t.Dim(0); i++ {
 		if ctx.Rows[i] {
-			r.dy = append(r.dy, h[i*d:(i+1)*d])
+			rows = append(rows, h[i*d:(i+1)*d])
 		}
 	}
+	return rows
 }
 
 // openFixture loads the tiny Llama fixture and its reference batch.

@@ -32,9 +32,10 @@ type RandomizedOptions struct {
 //
 // It follows Halko, Martinsson and Tropp (2011): Y = A·Ω for a Gaussian n×q test matrix Ω, then
 // power iterations Y ← A·(Aᵀ·Y) with the basis re-orthonormalised (CholeskyQR2, Householder QR
-// where that cannot) after every product with A and with Aᵀ, then the exact SVD of the small q×n projection QᵀA. When k ≥ min(m, n) it returns
-// the exact SVD, which has min(m, n) triplets; when q ≥ min(m, n)/2 it returns the exact SVD's k
-// leading triplets, which are cheaper to compute than such a wide sketch.
+// where that cannot) after every product with A and with Aᵀ, then the exact SVD of the small q×n
+// projection QᵀA. When k ≥ min(m, n) it returns the exact SVD, which has min(m, n) triplets; when
+// q ≥ min(m, n)/2 it returns the exact SVD's k leading triplets, which are cheaper to compute than
+// such a wide sketch.
 func RandomizedSVD(a *Dense, k int, opts RandomizedOptions) (u *Dense, s []float64, vt *Dense, err error) {
 	return randomizedSVDWith(current(), a, k, opts)
 }

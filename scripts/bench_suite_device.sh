@@ -8,7 +8,7 @@
 # complete. Prepare here:
 #   .carry/eva.xz          CGO_ENABLED=0 go build -ldflags="-s -w" -o .carry/eva ./cmd/eva; xz -T0 .carry/eva
 #   .carry/lib/*.xz        libopenblas.so.0, libgfortran.so.5, libquadmath.so.0, xz-compressed
-#   .carry/data.tar.gz     (cd .cache/data && tar -czf ../../.carry/data.tar.gz spam.* sotu-party.* generic.valid.jsonl generic.meta.json)
+#   .carry/data.tar.gz     (cd .cache/data && tar -czf ../../.carry/data.tar.gz spam.* arithmetic.* generic.valid.jsonl generic.meta.json)
 # Usage: scripts/bench_suite_device.sh SUITE FIRST-LAST/N SECONDS [eva bench run flags...]
 # (the other shards can run elsewhere, e.g. here: eva bench run SUITE --shard K/N --out DIR).
 set -euo pipefail

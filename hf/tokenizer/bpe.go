@@ -231,9 +231,9 @@ type pendingMerge struct {
 }
 
 // mergeQueue is a binary min-heap of pending merges ordered by (rank, pos). It and the BPE trainer's
-// queue are written out for their element types: one generic heap over a Before method measured 31 %
-// slower on BenchmarkEncode/llama2 and 10-15 % on bpetrain's BenchmarkTrain (calls through the
-// generic dictionary are not inlined).
+// queue are written out for their element types: one generic heap over a Before method was tried
+// (not kept) and was slower on BenchmarkEncode/llama2 and bpetrain's BenchmarkTrain, because calls
+// through the generic dictionary are not inlined.
 type mergeQueue []pendingMerge
 
 func (a pendingMerge) before(b pendingMerge) bool {
