@@ -111,41 +111,52 @@ var rankGrid = grid{
 	description: "rank r ∈ {2,4,8,16,64} × init (kaiming, gaussian, EVA ρ 1 and 2, PiSSA, OLoRA, MiLoRA, CorDA, LoRA-GA) × seeds × 2 learning rates per init family, on spam and arithmetic",
 	baseline:    "kaiming",
 	runs: func(quick bool, seeds int) []GridRun {
-		// spam (classification, accuracy over its two labels) and arithmetic (multi-step word problems,
-		// exact-match answers: the GSM8K-like stand-in of the paper's math setting). sotu-party was the
-		// second task first; at this budget every init stayed at chance accuracy on it (0.42–0.58 in
-		// 40 runs at r 2, 4 and 64; the first 100 test items are 56 % Republican), so it could not
-		// tell inits apart.
-		tasks, ranks := []string{"spam", "arithmetic"}, []int{2, 4, 8, 16, 64}
-		initsList := []string{"kaiming", "gaussian", "eva-rho1", "eva-rho2", "pissa", "olora", "milora", "corda", "lora-ga"}
-		// Inits that start with B = 0 (kaiming, gaussian, EVA) sweep higher rates than those that move
-		// part of W0 into the adapter (PiSSA, OLoRA, MiLoRA, CorDA, LoRA-GA), whose factors carry
-		// large singular values and diverge at rates the others need (a first pass: CorDA r 2 on
-		// spam ends at validation loss 4.9 with 4·10⁻³, 2.8 with 10⁻³, kaiming 0.36 with 4·10⁻³;
-		// 2.5·10⁻⁴ was too slow: OLoRA r 2 at 3.1 against 0.35 with 10⁻³).
-		lrs := func(init string) []float64 {
-			if quick {
-				return []float64{2e-3}
-			}
-			if init == "kaiming" || init == "gaussian" || strings.HasPrefix(init, "eva") {
-				return []float64{1e-3, 4e-3}
-			}
-			return []float64{1e-3, 2e-3}
-		}
+		inits := []string{"kaiming", "gaussian", "eva-rho1", "eva-rho2", "pissa", "olora", "milora", "corda", "lora-ga"}
 		if quick {
-			tasks, ranks, initsList = tasks[:1], []int{4}, []string{"kaiming", "eva-rho2", "pissa"}
+			inits = []string{"kaiming", "eva-rho2", "pissa"}
 		}
-		return crossRuns(tasks, ranks, initsList, lrs, seeds)
+		return crossRuns(inits, quick, seeds)
 	},
 }
 
-// crossRuns lists every task × rank × init × learning rate (per init) × seed, in that nesting.
-func crossRuns(tasks []string, ranks []int, initsList []string, lrs func(init string) []float64, seeds int) []GridRun {
+// gridTasks and gridRanks are the tasks and ranks of the ranks and directions suites. spam
+// (classification, accuracy over its two labels) and arithmetic (multi-step word problems,
+// exact-match answers: the GSM8K-like stand-in of the paper's math setting). sotu-party was the
+// second task first; at this budget every init stayed at chance accuracy on it (0.42–0.58 in 40 runs
+// at r 2, 4 and 64; the first 100 test items are 56 % Republican), so it could not tell inits apart.
+var (
+	gridTasks = []string{"spam", "arithmetic"}
+	gridRanks = []int{2, 4, 8, 16, 64}
+)
+
+// gridRates are the learning rates an init sweeps in those suites (one with quick). Inits that start
+// with B = 0 (kaiming, gaussian, orthonormal, EVA) sweep higher rates than those that move part of W0
+// into the adapter (PiSSA, OLoRA, MiLoRA, CorDA, LoRA-GA), whose factors carry large singular values
+// and diverge at rates the others need (a first pass: CorDA r 2 on spam ends at validation loss 4.9
+// with 4·10⁻³, 2.8 with 10⁻³, kaiming 0.36 with 4·10⁻³; 2.5·10⁻⁴ was too slow: OLoRA r 2 at 3.1
+// against 0.35 with 10⁻³).
+func gridRates(init string, quick bool) []float64 {
+	switch {
+	case quick:
+		return []float64{2e-3}
+	case init == "kaiming" || init == "gaussian" || init == "orthonormal" || strings.HasPrefix(init, "eva"):
+		return []float64{1e-3, 4e-3}
+	}
+	return []float64{1e-3, 2e-3}
+}
+
+// crossRuns lists every task × rank × init × learning rate × seed of the ranks grids, in that
+// nesting (quick: the first task at r 4).
+func crossRuns(inits []string, quick bool, seeds int) []GridRun {
+	tasks, ranks := gridTasks, gridRanks
+	if quick {
+		tasks, ranks = tasks[:1], []int{4}
+	}
 	var runs []GridRun
 	for _, t := range tasks {
 		for _, r := range ranks {
-			for _, in := range initsList {
-				for _, lr := range lrs(in) {
+			for _, in := range inits {
+				for _, lr := range gridRates(in, quick) {
 					for s := range seeds {
 						runs = append(runs, GridRun{Task: t, Init: in, R: r, LR: lr, Seed: uint64(s)})
 					}
@@ -165,12 +176,7 @@ var directionsGrid = grid{
 	description: "random orthonormal A (EVA's row norms without its directions) against kaiming, on the ranks suite's tasks, ranks, learning rates and seeds",
 	baseline:    "kaiming",
 	runs: func(quick bool, seeds int) []GridRun {
-		tasks, ranks := []string{"spam", "arithmetic"}, []int{2, 4, 8, 16, 64}
-		lrs := []float64{1e-3, 4e-3}
-		if quick {
-			tasks, ranks, lrs = tasks[:1], []int{4}, []float64{2e-3}
-		}
-		return crossRuns(tasks, ranks, []string{"kaiming", "orthonormal"}, func(string) []float64 { return lrs }, seeds)
+		return crossRuns([]string{"kaiming", "orthonormal"}, quick, seeds)
 	},
 }
 
