@@ -6,14 +6,17 @@
 // elements to the backend's own users (tests, activation capture): writes through it are visible to
 // every view of the same storage.
 //
-// GEMM runs through OpenBLAS's cblas_sgemm, loaded at run time without cgo (internal/openblas); when
-// the library is absent or EVA_OPENBLAS=none, a pure-Go gonum fallback runs instead, with a warning
-// printed once. OpenBLAS runs on runtime.GOMAXPROCS threads of its own, and its idle worker threads
-// sleep at once instead of spinning (internal/openblas sets OPENBLAS_THREAD_TIMEOUT); attention,
-// which issues its per-head products from parallel goroutines, switches OpenBLAS to one thread for
-// its duration. Measured on 2 cores, this ran a Llama training step 4–5% faster than the
-// previous design (single-threaded OpenBLAS on goroutine panels of each product), whose panels were
-// 17–24% slower on a transformer layer's products (BenchmarkGemmThreading).
+// GEMM: on CPUs with AVX-512, products large in every dimension run through eva's own blocked
+// GEMM (blocked.go, with an assembly micro-kernel): OpenBLAS 0.3.21–0.3.29 leaves half of those
+// CPUs' vector throughput unused (on 2 cores of an AMD EPYC with AVX-512, 120–190 against 280–360
+// GFLOP/s on a transformer's shapes, BenchmarkGemm). The rest — thin products with a LoRA rank in
+// one dimension, and every product on other CPUs or with EVA_GEMM=blas — runs through OpenBLAS's
+// cblas_sgemm, loaded at run time without cgo (internal/openblas); when the library is absent or
+// EVA_OPENBLAS=none, a pure-Go gonum fallback runs instead, with a warning printed once. OpenBLAS
+// runs on runtime.GOMAXPROCS threads of its own, and its idle worker threads sleep at once instead
+// of spinning (internal/openblas sets OPENBLAS_THREAD_TIMEOUT); attention, which issues its
+// per-head products from parallel goroutines, switches OpenBLAS (and the blocked GEMM) to one
+// thread for its duration.
 //
 // The loss, softmax, SwiGLU, RMSNorm and elementwise inner loops run in AVX-512 assembly on amd64
 // CPUs that have it (vec.go, vec_amd64.s), with a pure-Go fallback elsewhere or when EVA_NOSIMD is
@@ -27,6 +30,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/eva-lora/eva/tensor"
 )
@@ -42,15 +46,26 @@ func (b Buffer) Len() int { return len(b) }
 type Backend struct {
 	gemm         sgemmFunc
 	blas         string
-	blasThreaded bool // gemm is OpenBLAS, multi-threaded (see singleThreadedBLAS)
+	blasThreaded bool        // gemm is OpenBLAS, multi-threaded (see singleThreadedBLAS)
+	kernel       microKernel // the blocked GEMM's micro-kernel for large products; nil: gemm does all
 }
 
 var _ tensor.Backend = (*Backend)(nil)
 
-// New returns a CPU backend whose GEMM uses OpenBLAS when it loads and pure Go otherwise.
+// EnvGemm names an environment variable: "blas" makes every product run through OpenBLAS (or its
+// pure-Go fallback) even where eva's own blocked GEMM would run.
+const EnvGemm = "EVA_GEMM"
+
+// New returns a CPU backend. Large products run through eva's blocked GEMM on CPUs with AVX-512
+// (blocked.go) unless EVA_GEMM=blas; the rest through OpenBLAS when it loads and pure Go otherwise.
 func New() *Backend {
 	fn, desc, threaded := defaultSgemm()
-	return &Backend{gemm: fn, blas: desc, blasThreaded: threaded}
+	be := &Backend{gemm: fn, blas: desc, blasThreaded: threaded}
+	if nativeKernel != nil && os.Getenv(EnvGemm) != "blas" {
+		be.kernel = nativeKernel
+		be.blas = "eva blocked AVX-512; small products: " + desc
+	}
+	return be
 }
 
 // Name returns "cpu".

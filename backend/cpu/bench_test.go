@@ -47,9 +47,21 @@ func benchGemm(b *testing.B, be *Backend, s gemmShape) {
 // linear layers (2048 tokens, hidden 512, MLP 1408, vocabulary 32000). Names read MxKxN_op(a)op(b):
 // a layer's forward is y = x·Wᵀ (NT, W stored [out, in]), its backward dx = dy·W (NN) and
 // dW = dyᵀ·x (TN).
+// Where the CPU runs the blocked GEMM's assembly, each shape runs with it ("blocked") and with
+// the BLAS alone ("blas"), side by side.
 func BenchmarkGemm(b *testing.B) {
 	be := New()
 	b.Logf("GEMM: %s", be.BLAS())
+	impls := []struct {
+		name string
+		be   *Backend
+	}{{"blas", &Backend{gemm: be.gemm, blas: be.blas, blasThreaded: be.blasThreaded}}}
+	if nativeKernel != nil {
+		impls = append(impls, struct {
+			name string
+			be   *Backend
+		}{"blocked", &Backend{gemm: be.gemm, blas: be.blas, blasThreaded: be.blasThreaded, kernel: nativeKernel}})
+	}
 	for _, s := range []gemmShape{
 		{1024, 1024, 1024, false, false},
 		{2048, 512, 512, false, true},
@@ -58,8 +70,12 @@ func BenchmarkGemm(b *testing.B) {
 		{2048, 512, 32000, false, true},
 		{2048, 1408, 512, false, false},
 		{1408, 2048, 512, true, false},
+		{2048, 32000, 512, false, false},
+		{256, 64, 256, false, true},
 	} {
-		b.Run(s.String(), func(b *testing.B) { benchGemm(b, be, s) })
+		for _, impl := range impls {
+			b.Run(s.String()+"/"+impl.name, func(b *testing.B) { benchGemm(b, impl.be, s) })
+		}
 	}
 }
 

@@ -55,8 +55,13 @@ func defaultSgemm() (fn sgemmFunc, desc string, threaded bool) {
 // GEMMs), with OpenBLAS on one thread: otherwise each goroutine's call would start OpenBLAS's
 // worker threads too, and they would fight over the cores. The thread count is process-wide and
 // restored afterwards; a Gemm that another goroutine runs meanwhile runs on one thread (slower,
-// still correct). gonum's fallback composes with goroutines and needs no switch.
+// still correct). The blocked GEMM likewise runs on the calling goroutine while any such region is
+// active. gonum's fallback composes with goroutines and needs no switch.
 func (be *Backend) singleThreadedBLAS(f func()) {
+	if be.kernel != nil {
+		singleThreadedRegions.Add(1)
+		defer singleThreadedRegions.Add(-1)
+	}
 	if !be.blasThreaded {
 		f()
 		return
@@ -123,8 +128,16 @@ func (be *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 		scaleMatrix(c, m, n, ldc, beta)
 		return
 	}
+	if be.kernel != nil && blockedWorth(m, n, k) {
+		blockedGemm(be.kernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	be.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// blockedWorth reports whether a product is large enough in every dimension for the blocked GEMM;
+// thinner ones (a LoRA rank in one dimension) keep OpenBLAS's small-matrix kernels.
+func blockedWorth(m, n, k int) bool { return min(m, n, k) >= 64 }
 
 // scaleMatrix sets c = beta·c for an m×n matrix; beta = 0 writes zeros without reading c.
 func scaleMatrix(c []float32, m, n, ldc int, beta float32) {

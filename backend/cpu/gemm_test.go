@@ -6,12 +6,17 @@ import (
 	"testing"
 )
 
-// gemmImpls lists the GEMM implementations under test: the backend's default and, when it is
-// OpenBLAS, the pure-Go fallback called directly.
+// gemmImpls lists the GEMM implementations under test: the backend's default, the pure-Go fallback
+// called directly, and the blocked GEMM (blocked.go) with the Go micro-kernel and, where the CPU
+// runs it, the assembly one, each with the fallback for small products.
 func gemmImpls(t *testing.T) map[string]*Backend {
 	be := New()
 	impls := map[string]*Backend{"default " + be.BLAS(): be}
 	impls["gonum"] = &Backend{gemm: sgemmGo, blas: "gonum"}
+	impls["blocked go"] = &Backend{gemm: sgemmGo, blas: "gonum", kernel: goKernel}
+	if nativeKernel != nil {
+		impls["blocked native"] = &Backend{gemm: sgemmGo, blas: "gonum", kernel: nativeKernel}
+	}
 	return impls
 }
 
@@ -21,7 +26,7 @@ func TestGemmAllTransposes(t *testing.T) {
 		// {150, 97, 200} and {40, 260, 230} are large enough for OpenBLAS to split the product across
 		// its threads; the last three are skinny (a LoRA rank) and go through panelGemm, split along m,
 		// along n, and with a thin k.
-		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}, {150, 97, 200}, {40, 260, 230},
+		for _, size := range [][3]int{{7, 13, 5}, {67, 45, 129}, {150, 97, 200}, {40, 260, 230}, {130, 200, 1100},
 			{1100, 16, 600}, {16, 1100, 600}, {700, 900, 8}} {
 			m, n, k := size[0], size[1], size[2]
 			for _, transA := range []bool{false, true} {

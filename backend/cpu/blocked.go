@@ -1,0 +1,243 @@
+package cpu
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Blocked GEMM: eva's own SGEMM for CPUs whose vector units OpenBLAS leaves idle. On the device
+// machine's Sapphire Rapids Xeon, OpenBLAS 0.3.21–0.3.29 reached 94 GFLOP/s on one core where MKL
+// (PyTorch's BLAS) reached 152; the AVX-512 micro-kernel below (blocked_amd64.s) closes that gap.
+//
+// The design is the classic one (Goto and van de Geijn, "Anatomy of high-performance matrix
+// multiplication", ACM TOMS 2008): C is computed in tiles of kernelRows × kernelCols by a
+// micro-kernel that keeps the whole tile in registers, reading a packed strip of op(a) (kernelRows
+// values per k, broadcast) and of op(b) (kernelCols values per k, two vectors). A block of op(b)
+// (kc × nc, ~1 MiB) is packed to stay in the core's L2 cache while every row strip of the packed
+// op(a) block streams past it; k is split into blocks of at most maxBlockK so that a strip of op(a)
+// stays in L1. Parallel calls split c into one rectangle per worker along its longer side, each
+// worker packing what it reads, so workers share nothing but the inputs.
+
+const (
+	kernelRows = 12 // rows of a micro-tile: values of op(a) broadcast per k
+	kernelCols = 32 // columns of a micro-tile: two 16-lane vectors of op(b) per k
+)
+
+// Blocking parameters; variables so tests can force many blocks on small inputs.
+var (
+	maxBlockK = 512  // k block: a 12 × 512 strip of op(a) is 24 KiB (L1)
+	blockN    = 512  // columns of op(b) packed at once: 512 × 512 floats = 1 MiB (L2)
+	blockM    = 3072 // rows of op(a) packed at once (shared by every op(b) block)
+)
+
+// microKernel computes the kernelRows × kernelCols tile c = alpha·(ã·b̃) (+ c when load), where ã
+// holds kc groups of kernelRows values and b̃ kc groups of kernelCols values, and c's rows are ldc
+// elements apart. blockedKernel is the AVX-512 assembly on CPUs that have it, goKernel elsewhere
+// (tests run the driver with either).
+type microKernel func(kc int, a, b, c []float32, ldc int, alpha float32, load bool)
+
+// goKernel is the micro-kernel in plain Go: the reference the assembly is tested against, and
+// what tests of the driver run where the assembly cannot.
+func goKernel(kc int, a, b, c []float32, ldc int, alpha float32, load bool) {
+	var acc [kernelRows][kernelCols]float32
+	for p := range kc {
+		av := a[p*kernelRows : (p+1)*kernelRows]
+		bv := b[p*kernelCols : (p+1)*kernelCols]
+		for i, x := range av {
+			row := &acc[i]
+			for j, y := range bv {
+				row[j] += x * y
+			}
+		}
+	}
+	for i := range kernelRows {
+		row := c[i*ldc : i*ldc+kernelCols]
+		for j := range row {
+			v := alpha * acc[i][j]
+			if load {
+				v += row[j]
+			}
+			row[j] = v
+		}
+	}
+}
+
+// singleThreadedRegions counts the callers inside singleThreadedBLAS: while one is active, blocked
+// GEMMs run on the calling goroutine, as OpenBLAS does on its process-wide thread count.
+var singleThreadedRegions atomic.Int32
+
+// minParallelGemm is the product size m·n·k below which a blocked GEMM runs on one goroutine.
+const minParallelGemm = 1 << 21
+
+// blockedGemm computes c = alpha·op(a)·op(b) + beta·c with kernel, on up to runtime.GOMAXPROCS
+// goroutines (see sgemmFunc for the operands; alpha ≠ 0 and m, n, k > 0 have been checked).
+func blockedGemm(kernel microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g := gemmOperands{kernel: kernel, transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	workers := runtime.GOMAXPROCS(0)
+	if singleThreadedRegions.Load() > 0 || m*n*k < minParallelGemm {
+		workers = 1
+	}
+	// Split the longer side: each worker packs the whole of the other operand, so the duplicated
+	// packing is the smaller one.
+	alongN := n > m
+	side, unit := m, kernelRows
+	if alongN {
+		side, unit = n, kernelCols
+	}
+	workers = max(1, min(workers, side/(4*unit)))
+	if workers == 1 {
+		g.rect(0, m, 0, n)
+		return
+	}
+	units := (side + unit - 1) / unit
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(side, w*units/workers*unit), min(side, (w+1)*units/workers*unit)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if alongN {
+				g.rect(0, m, lo, hi)
+			} else {
+				g.rect(lo, hi, 0, n)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// gemmOperands is one product as blockedGemm was given it.
+type gemmOperands struct {
+	kernel         microKernel
+	transA, transB bool
+	k              int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+}
+
+// packBuffers holds one worker's packed blocks between calls.
+type packBuffers struct{ a, b, tile []float32 }
+
+var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
+
+// grow returns s resized to n elements, reallocating only when its capacity is short.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// rect computes the rectangle rows [i0, i1) × columns [j0, j1) of c.
+func (g *gemmOperands) rect(i0, i1, j0, j1 int) {
+	if g.beta != 0 && g.beta != 1 {
+		for i := i0; i < i1; i++ {
+			row := g.c[i*g.ldc+j0 : i*g.ldc+j1]
+			for j := range row {
+				row[j] *= g.beta
+			}
+		}
+	}
+	buf := packPool.Get().(*packBuffers)
+	defer packPool.Put(buf)
+	buf.tile = grow(buf.tile, kernelRows*kernelCols)
+	blocksK := (g.k + maxBlockK - 1) / maxBlockK
+	kc := (g.k + blocksK - 1) / blocksK // equal k blocks
+	for p0 := 0; p0 < g.k; p0 += kc {
+		kb := min(kc, g.k-p0)
+		load := p0 > 0 || g.beta != 0
+		for r0 := i0; r0 < i1; r0 += blockM {
+			rb := min(blockM, i1-r0)
+			strips := (rb + kernelRows - 1) / kernelRows
+			buf.a = grow(buf.a, strips*kernelRows*kb)
+			g.packA(buf.a, r0, rb, p0, kb)
+			for c0 := j0; c0 < j1; c0 += blockN {
+				cb := min(blockN, j1-c0)
+				panels := (cb + kernelCols - 1) / kernelCols
+				buf.b = grow(buf.b, panels*kernelCols*kb)
+				g.packB(buf.b, c0, cb, p0, kb)
+				for s := range strips {
+					at := buf.a[s*kernelRows*kb : (s+1)*kernelRows*kb]
+					i := r0 + s*kernelRows
+					rows := min(kernelRows, r0+rb-i)
+					for q := range panels {
+						bt := buf.b[q*kernelCols*kb : (q+1)*kernelCols*kb]
+						j := c0 + q*kernelCols
+						cols := min(kernelCols, c0+cb-j)
+						if rows == kernelRows && cols == kernelCols {
+							g.kernel(kb, at, bt, g.c[i*g.ldc+j:], g.ldc, g.alpha, load)
+							continue
+						}
+						g.kernel(kb, at, bt, buf.tile, kernelCols, g.alpha, false)
+						for ii := range rows {
+							dst := g.c[(i+ii)*g.ldc+j : (i+ii)*g.ldc+j+cols]
+							src := buf.tile[ii*kernelCols : ii*kernelCols+cols]
+							if load {
+								for jj, v := range src {
+									dst[jj] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [r0, r0+rb) and columns [p0, p0+kb) of op(a) into strips of kernelRows rows:
+// strip s holds, for each k, its kernelRows values; rows past the end are zero. op(a)[i, p] is
+// a[p, i] when transposed, a[i, p] otherwise.
+func (g *gemmOperands) packA(dst []float32, r0, rb, p0, kb int) {
+	packStrips(dst, kernelRows, r0, rb, p0, kb, g.a, g.lda, g.transA)
+}
+
+// packB copies rows [p0, p0+kb) and columns [c0, c0+cb) of op(b) into panels of kernelCols
+// columns: panel q holds, for each k, its kernelCols values; columns past the end are zero.
+// op(b)[p, j] is b[p, j], or b[j, p] when transposed.
+func (g *gemmOperands) packB(dst []float32, c0, cb, p0, kb int) {
+	packStrips(dst, kernelCols, c0, cb, p0, kb, g.b, g.ldb, !g.transB)
+}
+
+// packStrips packs lanes [first, first+count) at depths [p0, p0+kb) of the strided matrix src into
+// strips of width lanes (see pack). With depthRows, depth p of lane l is src[p·ld + l], otherwise
+// src[l·ld + p].
+func packStrips(dst []float32, width, first, count, p0, kb int, src []float32, ld int, depthRows bool) {
+	for s := 0; s*width < count; s++ {
+		lane := first + s*width
+		off := lane*ld + p0
+		if depthRows {
+			off = p0*ld + lane
+		}
+		pack(dst[s*width*kb:(s+1)*width*kb], width, min(width, count-s*width), kb, src[off:], ld, depthRows)
+	}
+}
+
+// pack copies a block of kb depths × width lanes from the strided matrix src into dst, depth-major:
+// dst[p·width + l] is lane l at depth p, and lanes from valid on are zero. With lanesContiguous,
+// lane l at depth p is src[p·ld + l] (one run per depth), otherwise src[l·ld + p] (one per lane).
+func pack(dst []float32, width, valid, kb int, src []float32, ld int, lanesContiguous bool) {
+	if lanesContiguous {
+		for p := range kb {
+			out := dst[p*width : (p+1)*width]
+			copy(out, src[p*ld:p*ld+valid])
+			clear(out[valid:])
+		}
+		return
+	}
+	for l := range width {
+		if l >= valid {
+			for p := range kb {
+				dst[p*width+l] = 0
+			}
+			continue
+		}
+		for p, v := range src[l*ld : l*ld+kb] {
+			dst[p*width+l] = v
+		}
+	}
+}
