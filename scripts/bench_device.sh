@@ -7,7 +7,8 @@
 # libopenblas0-pthread) into .carry/lib. Extra eva binaries named .carry/bin/llama-*.test (other
 # builds to compare) run alternately with the main one. Usage: scripts/bench_device.sh [rounds]
 #
-# LoRA training steps instead (r 16, all-linear; eva's BenchmarkLoRAStep next to PEFT + AdamW):
+# LoRA training steps instead (r 16, all-linear; eva's BenchmarkLoRAStep, with its default GEMM and
+# with EVA_GEMM=blas, next to PEFT + AdamW):
 #   CGO_ENABLED=0 go test -c -o .carry/bin/train.test ./PKG/   (the package holding BenchmarkLoRAStep)
 #   scripts/bench_device.sh lora [rounds]
 # The eva binary is skipped when .carry/bin/train.test is missing.
@@ -24,8 +25,10 @@ if [ "$mode" = lora ]; then
   for r in $(seq "$rounds"); do
     bin=.carry/bin/train.test
     if [ -x "$bin" ]; then
-      echo "== $bin LoRAStep round $r"
-      GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench LoRAStep -test.benchtime 3x -test.v 2>&1 | grep -E 'Benchmark|tokens/s|blas'
+      for gemm in "" blas; do # eva's default GEMM, then OpenBLAS alone (EVA_GEMM=blas)
+        echo "== $bin LoRAStep round $r EVA_GEMM=$gemm"
+        EVA_GEMM=$gemm GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench LoRAStep -test.benchtime 3x -test.v 2>&1 | grep -E 'Benchmark|tokens/s|blas'
+      done
     else
       echo "== $bin missing: eva LoRAStep skipped"
     fi

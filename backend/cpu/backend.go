@@ -6,17 +6,17 @@
 // elements to the backend's own users (tests, activation capture): writes through it are visible to
 // every view of the same storage.
 //
-// GEMM: on CPUs with AVX-512, products large in every dimension run through eva's own blocked
-// GEMM (blocked.go, with an assembly micro-kernel): OpenBLAS 0.3.21–0.3.29 leaves half of those
-// CPUs' vector throughput unused (on 2 cores of an AMD EPYC with AVX-512, 120–190 against 280–360
-// GFLOP/s on a transformer's shapes, BenchmarkGemm). The rest — thin products with a LoRA rank in
-// one dimension, and every product on other CPUs or with EVA_GEMM=blas — runs through OpenBLAS's
-// cblas_sgemm, loaded at run time without cgo (internal/openblas); when the library is absent or
-// EVA_OPENBLAS=none, a pure-Go gonum fallback runs instead, with a warning printed once. OpenBLAS
-// runs on runtime.GOMAXPROCS threads of its own, and its idle worker threads sleep at once instead
-// of spinning (internal/openblas sets OPENBLAS_THREAD_TIMEOUT); attention, which issues its
-// per-head products from parallel goroutines, switches OpenBLAS (and the blocked GEMM) to one
-// thread for its duration.
+// GEMM: on AMD CPUs with AVX-512, products large in every dimension run through eva's own blocked
+// GEMM (blocked.go, with an assembly micro-kernel): OpenBLAS 0.3.21 leaves half of their vector
+// throughput unused (on 2 cores of an AMD EPYC, 120–190 against 280–370 GFLOP/s on a
+// transformer's shapes, BenchmarkGemm); on Intel's AVX-512 Xeons the two ran level, so OpenBLAS
+// stays (EVA_GEMM overrides either way). The rest — thin products with a LoRA rank in one
+// dimension, and every product elsewhere — runs through OpenBLAS's cblas_sgemm, loaded at run time
+// without cgo (internal/openblas); when the library is absent or EVA_OPENBLAS=none, a pure-Go
+// gonum fallback runs instead, with a warning printed once. OpenBLAS runs on runtime.GOMAXPROCS
+// threads of its own, and its idle worker threads sleep at once instead of spinning
+// (internal/openblas sets OPENBLAS_THREAD_TIMEOUT); attention, which issues its per-head products
+// from parallel goroutines, switches OpenBLAS (and the blocked GEMM) to one thread for its duration.
 //
 // The loss, softmax, SwiGLU, RMSNorm and elementwise inner loops run in AVX-512 assembly on amd64
 // CPUs that have it (vec.go, vec_amd64.s), with a pure-Go fallback elsewhere or when EVA_NOSIMD is
@@ -52,16 +52,19 @@ type Backend struct {
 
 var _ tensor.Backend = (*Backend)(nil)
 
-// EnvGemm names an environment variable: "blas" makes every product run through OpenBLAS (or its
-// pure-Go fallback) even where eva's own blocked GEMM would run.
+// EnvGemm names an environment variable that chooses who computes large products: "blas" runs
+// every product through OpenBLAS (or its pure-Go fallback), "blocked" runs large ones through
+// eva's blocked GEMM wherever the CPU has AVX-512. Unset, the blocked GEMM runs where it was
+// measured faster (AMD CPUs with AVX-512; see blockedByDefault).
 const EnvGemm = "EVA_GEMM"
 
-// New returns a CPU backend. Large products run through eva's blocked GEMM on CPUs with AVX-512
-// (blocked.go) unless EVA_GEMM=blas; the rest through OpenBLAS when it loads and pure Go otherwise.
+// New returns a CPU backend. Large products run through eva's blocked GEMM (blocked.go) as EVA_GEMM
+// says, the rest through OpenBLAS when it loads and pure Go otherwise.
 func New() *Backend {
 	fn, desc, threaded := defaultSgemm()
 	be := &Backend{gemm: fn, blas: desc, blasThreaded: threaded}
-	if nativeKernel != nil && os.Getenv(EnvGemm) != "blas" {
+	choice := os.Getenv(EnvGemm)
+	if nativeKernel != nil && (choice == "blocked" || choice == "" && blockedByDefault()) {
 		be.kernel = nativeKernel
 		be.blas = "eva blocked AVX-512; small products: " + desc
 	}

@@ -2,8 +2,12 @@ package cpu
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"sort"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/eva-lora/eva/internal/openblas"
 
@@ -24,6 +28,16 @@ func (s gemmShape) String() string {
 		return "N"
 	}
 	return fmt.Sprintf("%dx%dx%d_%s%s", s.m, s.k, s.n, op(s.transA), op(s.transB))
+}
+
+// EVA_BENCH_GEMM_KC and EVA_BENCH_GEMM_NC set the blocked GEMM's k and column blocks for a
+// benchmark run (tuning on a new CPU), in elements.
+func init() {
+	for name, v := range map[string]*int{"EVA_BENCH_GEMM_KC": &maxBlockK, "EVA_BENCH_GEMM_NC": &blockN} {
+		if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+			*v = n
+		}
+	}
 }
 
 func benchGemm(b *testing.B, be *Backend, s gemmShape) {
@@ -77,6 +91,71 @@ func BenchmarkGemm(b *testing.B) {
 			b.Run(s.String()+"/"+impl.name, func(b *testing.B) { benchGemm(b, impl.be, s) })
 		}
 	}
+}
+
+// BenchmarkGemmTune times the blocked GEMM with several blockings (k block, column block, op(b)
+// prefetch distance) next to the BLAS on a transformer's shapes, round-robin so that a noisy
+// machine's slow spells hit every candidate alike, and logs each one's median GFLOP/s per shape.
+// Run it once: go test -run '^$' -bench GemmTune -benchtime 1x ./backend/cpu.
+func BenchmarkGemmTune(b *testing.B) {
+	if nativeKernel == nil {
+		b.Skip("no assembly micro-kernel on this CPU")
+	}
+	type cand struct{ kc, nc, pf int }
+	var cands []cand
+	for _, kc := range []int{256, 384, 512} {
+		for _, nc := range []int{256, 512} {
+			for _, pf := range []int{0, 512, 1024} {
+				cands = append(cands, cand{kc, nc, pf})
+			}
+		}
+	}
+	defer func(k, n, p int) { maxBlockK, blockN, prefetchB = k, n, p }(maxBlockK, blockN, prefetchB)
+	blas := New()
+	blas.kernel = nil
+	blocked := &Backend{gemm: blas.gemm, blas: blas.blas, blasThreaded: blas.blasThreaded, kernel: nativeKernel}
+	for range b.N {
+		for _, s := range []gemmShape{
+			{2048, 512, 1408, false, true}, {2048, 1408, 512, false, true}, {2048, 512, 32000, false, true},
+			{2048, 1408, 512, false, false}, {1408, 2048, 512, true, false},
+		} {
+			rng := newRand(92)
+			a := blas.FromHost(randSlice(rng, s.m*s.k, 1), s.m, s.k)
+			if s.transA {
+				a = a.Reshape(s.k, s.m)
+			}
+			w := blas.FromHost(randSlice(rng, s.k*s.n, 1), s.k, s.n)
+			if s.transB {
+				w = w.Reshape(s.n, s.k)
+			}
+			c := blas.Zeros(s.m, s.n)
+			rate := func(be *Backend) float64 {
+				start := time.Now()
+				be.Gemm(s.transA, s.transB, 1, a, w, 0, c)
+				return 2 * float64(s.m*s.n*s.k) / time.Since(start).Seconds() / 1e9
+			}
+			rates := make([][]float64, len(cands)+1)
+			for range 7 {
+				rates[0] = append(rates[0], rate(blas))
+				rate(blocked) // untimed: the first call after the BLAS's ran slow
+				for i, cd := range cands {
+					maxBlockK, blockN, prefetchB = cd.kc, cd.nc, cd.pf
+					rates[i+1] = append(rates[i+1], rate(blocked))
+				}
+			}
+			line := fmt.Sprintf("%s blas %.0f |", s, median(rates[0]))
+			for i, cd := range cands {
+				line += fmt.Sprintf(" %d/%d/%d %.0f", cd.kc, cd.nc, cd.pf, median(rates[i+1]))
+			}
+			b.Log(line)
+		}
+	}
+}
+
+func median(x []float64) float64 {
+	s := append([]float64(nil), x...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 // BenchmarkGemmPureGo measures the gonum fallback at 1024³ for comparison.

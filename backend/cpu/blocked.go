@@ -6,18 +6,21 @@ import (
 	"sync/atomic"
 )
 
-// Blocked GEMM: eva's own SGEMM for CPUs whose vector units OpenBLAS leaves idle. On the device
-// machine's Sapphire Rapids Xeon, OpenBLAS 0.3.21–0.3.29 reached 94 GFLOP/s on one core where MKL
-// (PyTorch's BLAS) reached 152; the AVX-512 micro-kernel below (blocked_amd64.s) closes that gap.
+// Blocked GEMM: eva's own SGEMM for CPUs whose vector units OpenBLAS leaves idle — on an AMD EPYC
+// with AVX-512 (2 cores), OpenBLAS 0.3.21 reached 120–190 GFLOP/s on a transformer's shapes and
+// this GEMM with its AVX-512 micro-kernel (blocked_amd64.s) 280–370 (BenchmarkGemm).
 //
 // The design is the classic one (Goto and van de Geijn, "Anatomy of high-performance matrix
 // multiplication", ACM TOMS 2008): C is computed in tiles of kernelRows × kernelCols by a
-// micro-kernel that keeps the whole tile in registers, reading a packed strip of op(a) (kernelRows
-// values per k, broadcast) and of op(b) (kernelCols values per k, two vectors). A block of op(b)
-// (kc × nc, ~1 MiB) is packed to stay in the core's L2 cache while every row strip of the packed
-// op(a) block streams past it; k is split into blocks of at most maxBlockK so that a strip of op(a)
-// stays in L1. Parallel calls split c into one rectangle per worker along its longer side, each
-// worker packing what it reads, so workers share nothing but the inputs.
+// micro-kernel that keeps the whole tile in registers, broadcasting kernelRows values of op(a) per
+// k and reading kernelCols values of a packed panel of op(b) (two vectors). A block of op(b)
+// (kc × nc, ~1 MiB) is packed to stay in the core's L2 cache while every strip of kernelRows rows of
+// op(a) streams past it; k is split into blocks of at most maxBlockK so that a strip stays in L1.
+// Unlike op(b), op(a) is read where it lies: the micro-kernel takes its strides between rows and
+// between k, so only a last strip of fewer than kernelRows rows is copied (zero-padded). Packing
+// op(a) cost 14 % of the time on a transformer's shapes. Parallel calls split c into one rectangle
+// per worker along its longer side, each worker packing the op(b) it reads, so workers share
+// nothing but the inputs.
 
 const (
 	kernelRows = 12 // rows of a micro-tile: values of op(a) broadcast per k
@@ -26,26 +29,24 @@ const (
 
 // Blocking parameters; variables so tests can force many blocks on small inputs.
 var (
-	maxBlockK = 512  // k block: a 12 × 512 strip of op(a) is 24 KiB (L1)
-	blockN    = 512  // columns of op(b) packed at once: 512 × 512 floats = 1 MiB (L2)
-	blockM    = 3072 // rows of op(a) packed at once (shared by every op(b) block)
+	maxBlockK = 512 // k block: a 12 × 512 strip of op(a) is 24 KiB (L1)
+	blockN    = 512 // columns of op(b) packed at once: 512 × 512 floats = 1 MiB (L2)
 )
 
-// microKernel computes the kernelRows × kernelCols tile c = alpha·(ã·b̃) (+ c when load), where ã
-// holds kc groups of kernelRows values and b̃ kc groups of kernelCols values, and c's rows are ldc
-// elements apart. blockedKernel is the AVX-512 assembly on CPUs that have it, goKernel elsewhere
-// (tests run the driver with either).
-type microKernel func(kc int, a, b, c []float32, ldc int, alpha float32, load bool)
+// microKernel computes the kernelRows × kernelCols tile c = alpha·(a·b̃) (+ c when load): row i of
+// the strip a has its value at depth p at a[p·ds + i·ls], b̃ holds kc groups of kernelCols values,
+// and c's rows are ldc elements apart. avx512Kernel is the assembly on CPUs that have it, goKernel
+// elsewhere (tests run the driver with either).
+type microKernel func(kc int, a []float32, ls, ds int, b, c []float32, ldc int, alpha float32, load bool)
 
 // goKernel is the micro-kernel in plain Go: the reference the assembly is tested against, and
 // what tests of the driver run where the assembly cannot.
-func goKernel(kc int, a, b, c []float32, ldc int, alpha float32, load bool) {
+func goKernel(kc int, a []float32, ls, ds int, b, c []float32, ldc int, alpha float32, load bool) {
 	var acc [kernelRows][kernelCols]float32
 	for p := range kc {
-		av := a[p*kernelRows : (p+1)*kernelRows]
 		bv := b[p*kernelCols : (p+1)*kernelCols]
-		for i, x := range av {
-			row := &acc[i]
+		for i := range kernelRows {
+			x, row := a[p*ds+i*ls], &acc[i]
 			for j, y := range bv {
 				row[j] += x * y
 			}
@@ -117,8 +118,8 @@ type gemmOperands struct {
 	lda, ldb, ldc  int
 }
 
-// packBuffers holds one worker's packed blocks between calls.
-type packBuffers struct{ a, b, tile []float32 }
+// packBuffers holds one worker's packed op(b) block and edge strip between calls.
+type packBuffers struct{ b, strip, tile []float32 }
 
 var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
 
@@ -143,44 +144,46 @@ func (g *gemmOperands) rect(i0, i1, j0, j1 int) {
 	buf := packPool.Get().(*packBuffers)
 	defer packPool.Put(buf)
 	buf.tile = grow(buf.tile, kernelRows*kernelCols)
+	ls, ds := g.lda, 1 // op(a)[i, p] = a[i, p]
+	if g.transA {
+		ls, ds = 1, g.lda // op(a)[i, p] = a[p, i]
+	}
 	blocksK := (g.k + maxBlockK - 1) / maxBlockK
 	kc := (g.k + blocksK - 1) / blocksK // equal k blocks
 	for p0 := 0; p0 < g.k; p0 += kc {
 		kb := min(kc, g.k-p0)
 		load := p0 > 0 || g.beta != 0
-		for r0 := i0; r0 < i1; r0 += blockM {
-			rb := min(blockM, i1-r0)
-			strips := (rb + kernelRows - 1) / kernelRows
-			buf.a = grow(buf.a, strips*kernelRows*kb)
-			g.packA(buf.a, r0, rb, p0, kb)
-			for c0 := j0; c0 < j1; c0 += blockN {
-				cb := min(blockN, j1-c0)
-				panels := (cb + kernelCols - 1) / kernelCols
-				buf.b = grow(buf.b, panels*kernelCols*kb)
-				g.packB(buf.b, c0, cb, p0, kb)
-				for s := range strips {
-					at := buf.a[s*kernelRows*kb : (s+1)*kernelRows*kb]
-					i := r0 + s*kernelRows
-					rows := min(kernelRows, r0+rb-i)
-					for q := range panels {
-						bt := buf.b[q*kernelCols*kb : (q+1)*kernelCols*kb]
-						j := c0 + q*kernelCols
-						cols := min(kernelCols, c0+cb-j)
-						if rows == kernelRows && cols == kernelCols {
-							g.kernel(kb, at, bt, g.c[i*g.ldc+j:], g.ldc, g.alpha, load)
-							continue
-						}
-						g.kernel(kb, at, bt, buf.tile, kernelCols, g.alpha, false)
-						for ii := range rows {
-							dst := g.c[(i+ii)*g.ldc+j : (i+ii)*g.ldc+j+cols]
-							src := buf.tile[ii*kernelCols : ii*kernelCols+cols]
-							if load {
-								for jj, v := range src {
-									dst[jj] += v
-								}
-							} else {
-								copy(dst, src)
+		for c0 := j0; c0 < j1; c0 += blockN {
+			cb := min(blockN, j1-c0)
+			panels := (cb + kernelCols - 1) / kernelCols
+			buf.b = grow(buf.b, panels*kernelCols*kb)
+			g.packB(buf.b, c0, cb, p0, kb)
+			for i := i0; i < i1; i += kernelRows {
+				rows := min(kernelRows, i1-i)
+				at, sls, sds := g.a[i*ls+p0*ds:], ls, ds
+				if rows < kernelRows { // copy the last strip, zero-padded to kernelRows rows
+					buf.strip = grow(buf.strip, kernelRows*kb)
+					pack(buf.strip, kernelRows, rows, kb, at, g.lda, g.transA)
+					at, sls, sds = buf.strip, 1, kernelRows
+				}
+				for q := range panels {
+					bt := buf.b[q*kernelCols*kb : (q+1)*kernelCols*kb]
+					j := c0 + q*kernelCols
+					cols := min(kernelCols, c0+cb-j)
+					if rows == kernelRows && cols == kernelCols {
+						g.kernel(kb, at, sls, sds, bt, g.c[i*g.ldc+j:], g.ldc, g.alpha, load)
+						continue
+					}
+					g.kernel(kb, at, sls, sds, bt, buf.tile, kernelCols, g.alpha, false)
+					for ii := range rows {
+						dst := g.c[(i+ii)*g.ldc+j : (i+ii)*g.ldc+j+cols]
+						src := buf.tile[ii*kernelCols : ii*kernelCols+cols]
+						if load {
+							for jj, v := range src {
+								dst[jj] += v
 							}
+						} else {
+							copy(dst, src)
 						}
 					}
 				}
@@ -189,31 +192,17 @@ func (g *gemmOperands) rect(i0, i1, j0, j1 int) {
 	}
 }
 
-// packA copies rows [r0, r0+rb) and columns [p0, p0+kb) of op(a) into strips of kernelRows rows:
-// strip s holds, for each k, its kernelRows values; rows past the end are zero. op(a)[i, p] is
-// a[p, i] when transposed, a[i, p] otherwise.
-func (g *gemmOperands) packA(dst []float32, r0, rb, p0, kb int) {
-	packStrips(dst, kernelRows, r0, rb, p0, kb, g.a, g.lda, g.transA)
-}
-
 // packB copies rows [p0, p0+kb) and columns [c0, c0+cb) of op(b) into panels of kernelCols
 // columns: panel q holds, for each k, its kernelCols values; columns past the end are zero.
 // op(b)[p, j] is b[p, j], or b[j, p] when transposed.
 func (g *gemmOperands) packB(dst []float32, c0, cb, p0, kb int) {
-	packStrips(dst, kernelCols, c0, cb, p0, kb, g.b, g.ldb, !g.transB)
-}
-
-// packStrips packs lanes [first, first+count) at depths [p0, p0+kb) of the strided matrix src into
-// strips of width lanes (see pack). With depthRows, depth p of lane l is src[p·ld + l], otherwise
-// src[l·ld + p].
-func packStrips(dst []float32, width, first, count, p0, kb int, src []float32, ld int, depthRows bool) {
-	for s := 0; s*width < count; s++ {
-		lane := first + s*width
-		off := lane*ld + p0
-		if depthRows {
-			off = p0*ld + lane
+	for q := 0; q*kernelCols < cb; q++ {
+		first := c0 + q*kernelCols
+		off := p0*g.ldb + first
+		if g.transB {
+			off = first*g.ldb + p0
 		}
-		pack(dst[s*width*kb:(s+1)*width*kb], width, min(width, count-s*width), kb, src[off:], ld, depthRows)
+		pack(dst[q*kernelCols*kb:(q+1)*kernelCols*kb], kernelCols, min(kernelCols, cb-q*kernelCols), kb, g.b[off:], g.ldb, !g.transB)
 	}
 }
 

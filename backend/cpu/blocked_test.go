@@ -19,8 +19,8 @@ func kernels() map[string]microKernel {
 // with leading dimensions wider than the matrices, alpha ≠ 1 and beta ∈ {0, 1, other}, on one
 // worker and on several.
 func TestBlockedGemmBlocks(t *testing.T) {
-	defer func(k, n, m int) { maxBlockK, blockN, blockM = k, n, m }(maxBlockK, blockN, blockM)
-	maxBlockK, blockN, blockM = 40, 96, 36
+	defer func(k, n int) { maxBlockK, blockN = k, n }(maxBlockK, blockN)
+	maxBlockK, blockN = 40, 96
 	rng := newRand(7)
 	for kname, kernel := range kernels() {
 		for _, size := range [][3]int{{12, 32, 1}, {13, 33, 41}, {200, 100, 90}, {100, 300, 130}, {37, 517, 120}} {
@@ -80,14 +80,19 @@ func TestNativeKernelMatchesGo(t *testing.T) {
 	}
 	rng := newRand(8)
 	for _, kc := range []int{1, 2, 17, 512} {
-		a, b := randSlice(rng, kc*kernelRows, 1), randSlice(rng, kc*kernelCols, 1)
+		b := randSlice(rng, kc*kernelCols, 1)
 		const ldc = kernelCols + 7
-		for _, load := range []bool{false, true} {
-			init := randSlice(rng, kernelRows*ldc, 1)
-			got, want := append([]float32(nil), init...), append([]float32(nil), init...)
-			nativeKernel(kc, a, b, got, ldc, -0.75, load)
-			goKernel(kc, a, b, want, ldc, -0.75, load)
-			assertClose(t, name("kc %d load %v", kc, load), got, to64(want), 1e-5*math.Sqrt(float64(kc)))
+		// op(a) strips packed (ls 1, ds 12), row-major with a wider row (ls kc+3, ds 1) and
+		// transposed (ls 1, ds 15).
+		for _, st := range [][2]int{{1, kernelRows}, {kc + 3, 1}, {1, 15}} {
+			a := randSlice(rng, (kc-1)*st[1]+(kernelRows-1)*st[0]+1, 1)
+			for _, load := range []bool{false, true} {
+				init := randSlice(rng, kernelRows*ldc, 1)
+				got, want := append([]float32(nil), init...), append([]float32(nil), init...)
+				nativeKernel(kc, a, st[0], st[1], b, got, ldc, -0.75, load)
+				goKernel(kc, a, st[0], st[1], b, want, ldc, -0.75, load)
+				assertClose(t, name("kc %d strides %v load %v", kc, st, load), got, to64(want), 1e-5*math.Sqrt(float64(kc)))
+			}
 		}
 	}
 }
