@@ -7,8 +7,8 @@
 # libopenblas0-pthread) into .carry/lib. Extra eva binaries named .carry/bin/llama-*.test (other
 # builds to compare) run alternately with the main one. Usage: scripts/bench_device.sh [rounds]
 #
-# LoRA training steps instead (r 16, all-linear; eva's BenchmarkLoRAStep, with its default GEMM and
-# with EVA_GEMM=blas, next to PEFT + AdamW):
+# LoRA training steps instead (r 16, all-linear; eva's BenchmarkLoRAStep, with EVA_GEMM=blocked and
+# EVA_GEMM=blas, next to PEFT + AdamW):
 #   CGO_ENABLED=0 go test -c -o .carry/bin/train.test ./PKG/   (the package holding BenchmarkLoRAStep)
 #   scripts/bench_device.sh lora [rounds]
 # The eva binary is skipped when .carry/bin/train.test is missing.
@@ -25,7 +25,7 @@ if [ "$mode" = lora ]; then
   for r in $(seq "$rounds"); do
     bin=.carry/bin/train.test
     if [ -x "$bin" ]; then
-      for gemm in "" blas; do # eva's default GEMM, then OpenBLAS alone (EVA_GEMM=blas)
+      for gemm in blocked blas; do # eva's own GEMM for large products, then OpenBLAS for all
         echo "== $bin LoRAStep round $r EVA_GEMM=$gemm"
         EVA_GEMM=$gemm GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench LoRAStep -test.benchtime 3x -test.v 2>&1 | grep -E 'Benchmark|tokens/s|blas'
       done

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,9 +104,9 @@ func BenchmarkGemmTune(b *testing.B) {
 	}
 	type cand struct{ kc, nc, pf int }
 	var cands []cand
-	for _, kc := range []int{256, 384, 512} {
-		for _, nc := range []int{256, 512} {
-			for _, pf := range []int{0, 512, 1024} {
+	for _, kc := range tuneList("EVA_BENCH_TUNE_KC", 256, 384, 512) {
+		for _, nc := range tuneList("EVA_BENCH_TUNE_NC", 256, 512) {
+			for _, pf := range tuneList("EVA_BENCH_TUNE_PF", 0, 512, 1024) {
 				cands = append(cands, cand{kc, nc, pf})
 			}
 		}
@@ -150,6 +151,36 @@ func BenchmarkGemmTune(b *testing.B) {
 			b.Log(line)
 		}
 	}
+}
+
+// tuneList returns the comma-separated integers of the environment variable name, or def.
+func tuneList(name string, def ...int) []int {
+	var out []int
+	for _, f := range strings.Split(os.Getenv(name), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return def
+	}
+	return out
+}
+
+// BenchmarkMicroKernel runs the assembly micro-kernel alone on a strip and panel that stay in L1
+// (kc 128: 6 KiB and 16 KiB), one goroutine: the ceiling the blocked GEMM can reach on one core.
+func BenchmarkMicroKernel(b *testing.B) {
+	if nativeKernel == nil {
+		b.Skip("no assembly micro-kernel on this CPU")
+	}
+	const kc = 128
+	rng := newRand(93)
+	a, p := randSlice(rng, kc*kernelRows, 1), randSlice(rng, kc*kernelCols, 1)
+	c := make([]float32, kernelRows*kernelCols)
+	for b.Loop() {
+		nativeKernel(kc, a, 1, kernelRows, p, c, kernelCols, 1, false)
+	}
+	b.ReportMetric(2*kernelRows*kernelCols*kc*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 func median(x []float64) float64 {
