@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 mode=full
 if [ "${1:-}" = lora ]; then mode=lora; shift; fi
 rounds=${1:-2}
+steps=${STEPS:-3} # timed training steps per run (LoRA mode; both report the median step)
 export LD_LIBRARY_PATH=$PWD/.carry/lib EVA_OPENBLAS=$PWD/.carry/lib/libopenblas.so.0
 # two logical CPUs on distinct physical cores
 cores=$(lscpu -p=CPU,CORE | grep -v '^#' | sort -t, -k2,2n -u | head -2 | cut -d, -f1 | paste -sd,)
@@ -27,13 +28,13 @@ if [ "$mode" = lora ]; then
     if [ -x "$bin" ]; then
       for gemm in blocked blas; do # eva's own GEMM for large products, then OpenBLAS for all
         echo "== $bin LoRAStep round $r EVA_GEMM=$gemm"
-        EVA_GEMM=$gemm GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench LoRAStep -test.benchtime 3x -test.v 2>&1 | grep -E 'Benchmark|tokens/s|blas'
+        EVA_GEMM=$gemm GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench LoRAStep -test.benchtime "${steps}x" -test.v 2>&1 | grep -E 'Benchmark|tokens/s|blas'
       done
     else
       echo "== $bin missing: eva LoRAStep skipped"
     fi
     echo "== torch lora round $r"
-    taskset -c "$cores" python3 scripts/bench_torch.py --threads 2 --lora 16 --warmup 1 --steps 3
+    taskset -c "$cores" python3 scripts/bench_torch.py --threads 2 --lora 16 --warmup 1 --steps "$steps"
   done
   exit 0
 fi

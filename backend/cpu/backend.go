@@ -7,10 +7,10 @@
 // every view of the same storage.
 //
 // GEMM: on AMD CPUs with AVX-512, products large in every dimension run through eva's own blocked
-// GEMM (blocked.go, with an assembly micro-kernel): OpenBLAS 0.3.21 leaves half of their vector
-// throughput unused (on 2 cores of an AMD EPYC, 120–190 against 280–370 GFLOP/s on a
-// transformer's shapes, BenchmarkGemm); on Intel's AVX-512 Xeons the two ran level, so OpenBLAS
-// stays (EVA_GEMM overrides either way). The rest — thin products with a LoRA rank in one
+// GEMM (blocked.go, with an assembly micro-kernel), which outran OpenBLAS 0.3.21's AVX-512 kernels
+// there (2 cores of an AMD EPYC: 331–374 against 237–346 GFLOP/s on a transformer's shapes,
+// BenchmarkGemm; the LoRA training step 1.2–1.3× faster); on Intel's AVX-512 Xeons the two ran
+// level, so OpenBLAS stays (EVA_GEMM overrides either way). The rest — thin products with a LoRA rank in one
 // dimension, and every product elsewhere — runs through OpenBLAS's cblas_sgemm, loaded at run time
 // without cgo (internal/openblas); when the library is absent or EVA_OPENBLAS=none, a pure-Go
 // gonum fallback runs instead, with a warning printed once. OpenBLAS runs on runtime.GOMAXPROCS

@@ -6,9 +6,10 @@ import (
 	"sync/atomic"
 )
 
-// Blocked GEMM: eva's own SGEMM for CPUs whose vector units OpenBLAS leaves idle — on an AMD EPYC
-// with AVX-512 (2 cores), OpenBLAS 0.3.21 reached 120–190 GFLOP/s on a transformer's shapes and
-// this GEMM with its AVX-512 micro-kernel (blocked_amd64.s) 280–370 (BenchmarkGemm).
+// Blocked GEMM: eva's own SGEMM, for CPUs where it outruns OpenBLAS — on an AMD EPYC with AVX-512
+// (2 cores), OpenBLAS 0.3.21's AVX-512 kernels reached 237–346 GFLOP/s on a transformer's shapes
+// (237 on the output head's 2048 × 512 × 32000 product) and this GEMM with its AVX-512
+// micro-kernel (blocked_amd64.s) 331–374 (BenchmarkGemm).
 //
 // The design is the classic one (Goto and van de Geijn, "Anatomy of high-performance matrix
 // multiplication", ACM TOMS 2008): C is computed in tiles of kernelRows × kernelCols by a
