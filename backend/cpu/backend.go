@@ -10,13 +10,14 @@
 // GEMM (blocked.go, with an assembly micro-kernel), which outran OpenBLAS 0.3.21's AVX-512 kernels
 // there (2 cores of an AMD EPYC: 331–374 against 237–346 GFLOP/s on a transformer's shapes,
 // BenchmarkGemm; the LoRA training step 1.2–1.3× faster); on Intel's AVX-512 Xeons the two ran
-// level, so OpenBLAS stays (EVA_GEMM overrides either way). The rest — thin products with a LoRA rank in one
-// dimension, and every product elsewhere — runs through OpenBLAS's cblas_sgemm, loaded at run time
-// without cgo (internal/openblas); when the library is absent or EVA_OPENBLAS=none, a pure-Go
-// gonum fallback runs instead, with a warning printed once. OpenBLAS runs on runtime.GOMAXPROCS
-// threads of its own, and its idle worker threads sleep at once instead of spinning
-// (internal/openblas sets OPENBLAS_THREAD_TIMEOUT); attention, which issues its per-head products
-// from parallel goroutines, switches OpenBLAS (and the blocked GEMM) to one thread for its duration.
+// level, so OpenBLAS stays (EVA_GEMM overrides either way). The rest — thin products with a LoRA
+// rank in one dimension, and every product elsewhere — runs through OpenBLAS's cblas_sgemm,
+// loaded at run time without cgo (internal/openblas); when the library is absent or
+// EVA_OPENBLAS=none, a pure-Go gonum fallback runs instead, with a warning printed once. OpenBLAS
+// runs on runtime.GOMAXPROCS threads of its own, and its idle worker threads sleep at once instead
+// of spinning (internal/openblas sets OPENBLAS_THREAD_TIMEOUT); attention, which issues its
+// per-head products from parallel goroutines, switches OpenBLAS (and the blocked GEMM) to one
+// thread for its duration.
 //
 // The loss, softmax, SwiGLU, RMSNorm and elementwise inner loops run in AVX-512 assembly on amd64
 // CPUs that have it (vec.go, vec_amd64.s), with a pure-Go fallback elsewhere or when EVA_NOSIMD is

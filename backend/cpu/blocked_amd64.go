@@ -14,7 +14,8 @@ func avx512Kernel(kc int, a []float32, ls, ds int, b, c []float32, ldc int, alph
 }
 
 // prefetchB is how far ahead of the current k (in bytes of the packed panel) the micro-kernel
-// prefetches op(b) into L1.
+// prefetches op(b) into L1. BenchmarkGemmTune found no distance in 0–1024 clearly better on
+// either CPU measured; it is a variable so that the benchmark can try others.
 var prefetchB = 1024
 
 // nativeKernel is the assembly micro-kernel when the CPU can run it, nil otherwise.
@@ -27,9 +28,9 @@ var nativeKernel = func() microKernel {
 
 // blockedByDefault reports whether the blocked GEMM beats OpenBLAS on this CPU, so that New uses it
 // without being asked: on AMD CPUs with AVX-512, measured on an EPYC (2 cores, BenchmarkGemm):
-// 331–374 against OpenBLAS 0.3.21's 237–346 GFLOP/s. On the device machine's Xeon (Sapphire Rapids) it ran level
-// with OpenBLAS on the forward and backward shapes and 25 % slower with a transposed op(a)
-// (BenchmarkGemmTune), so Intel CPUs keep OpenBLAS unless EVA_GEMM=blocked.
+// 331–374 against OpenBLAS 0.3.21's 237–346 GFLOP/s. On the device machine's Xeon (Sapphire
+// Rapids) it ran level with OpenBLAS on the forward and backward shapes and 25 % slower with a
+// transposed op(a) (BenchmarkGemmTune), so Intel CPUs keep OpenBLAS unless EVA_GEMM=blocked.
 func blockedByDefault() bool {
 	_, ebx, ecx, edx := cpuid(0, 0)
 	return nativeKernel != nil && ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163 // "AuthenticAMD"
