@@ -97,10 +97,14 @@ func BenchmarkGemm(b *testing.B) {
 // BenchmarkGemmTune times the blocked GEMM with several blockings (k block, column block, op(b)
 // prefetch distance) next to the BLAS on a transformer's shapes, round-robin so that a noisy
 // machine's slow spells hit every candidate alike, and logs each one's median GFLOP/s per shape.
-// Run it once: go test -run '^$' -bench GemmTune -benchtime 1x ./backend/cpu.
+// It takes a minute or more, so it runs only when asked:
+// EVA_BENCH_TUNE=1 go test -run '^$' -bench GemmTune -benchtime 1x ./backend/cpu.
 func BenchmarkGemmTune(b *testing.B) {
 	if nativeKernel == nil {
 		b.Skip("no assembly micro-kernel on this CPU")
+	}
+	if os.Getenv("EVA_BENCH_TUNE") == "" {
+		b.Skip("set EVA_BENCH_TUNE=1 to run the blocking sweep")
 	}
 	type cand struct{ kc, nc, pf int }
 	var cands []cand
