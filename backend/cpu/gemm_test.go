@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 )
@@ -61,9 +62,15 @@ func TestGemmAllTransposes(t *testing.T) {
 
 // TestGemmStrided multiplies per-head sub-matrices in place, the way attention does: leading
 // dimensions larger than the column count and slices starting at an offset.
+// The second size is large enough in every dimension for the blocked GEMM.
 func TestGemmStrided(t *testing.T) {
 	rng := newRand(2)
-	const m, n, k, lda, ldb, ldc, off = 9, 6, 8, 32, 24, 20, 3
+	for _, sz := range [][7]int{{9, 6, 8, 32, 24, 20, 3}, {130, 70, 66, 200, 150, 90, 5}} {
+		gemmStrided(t, rng, sz[0], sz[1], sz[2], sz[3], sz[4], sz[5], sz[6])
+	}
+}
+
+func gemmStrided(t *testing.T, rng *rand.Rand, m, n, k, lda, ldb, ldc, off int) {
 	for implName, be := range gemmImpls(t) {
 		a := randSlice(rng, off+m*lda, 1)
 		b := randSlice(rng, off+k*ldb, 1)
@@ -82,7 +89,7 @@ func TestGemmStrided(t *testing.T) {
 		for i := range m {
 			got = append(got, c[off+i*ldc:off+i*ldc+n]...)
 		}
-		assertClose(t, implName+" strided", got, want, 1e-5)
+		assertClose(t, name("%s strided %dx%dx%d", implName, m, n, k), got, want, 1e-5*math.Sqrt(float64(k)))
 		// Elements outside the m×n window (padding columns and the leading offset) are untouched.
 		for i := range c {
 			r, col := (i-off)/ldc, (i-off)%ldc
