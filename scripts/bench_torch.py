@@ -15,6 +15,12 @@ parameters; one timed step is forward + loss + backward + optimizer.step + zero_
 
 Prints one JSON object: sizes, per-step seconds, the median, tokens per second
 (batch*seq / median step) and the peak resident set size.
+
+--profile: after the timed steps, profile two more with torch.profiler and print the operators
+with the most self CPU time to stderr (the JSON on stdout is unchanged).
+
+--gemm: instead of training, time torch.mm on the shapes of eva's BenchmarkGemm (backend/cpu,
+named MxKxN_op(a)op(b)) and print their best-of-5 GFLOP/s as one JSON object.
 """
 
 import argparse
@@ -49,6 +55,8 @@ def parse_args():
                    help="LoRA rank; 0 (default) times full-gradient steps instead")
     p.add_argument("--lora-alpha", type=float, default=None, help="LoRA alpha (default 2R)")
     p.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate (LoRA mode)")
+    p.add_argument("--profile", action="store_true", help="print the top operators of two more steps")
+    p.add_argument("--gemm", action="store_true", help="time torch.mm on eva's GEMM benchmark shapes")
     args = p.parse_args()
     if min(args.threads, args.batch, args.seq, args.steps) < 1 or args.warmup < 0 or args.lora < 0:
         p.error("threads, batch, seq and steps must be >= 1; warmup and lora >= 0")
@@ -88,6 +96,30 @@ def build(args):
     return model.float().train()
 
 
+GEMM_SHAPES = [  # (m, k, n, op(a) transposed, op(b) transposed), as eva's BenchmarkGemm
+    (1024, 1024, 1024, False, False), (2048, 512, 512, False, True), (2048, 512, 1408, False, True),
+    (2048, 1408, 512, False, True), (2048, 512, 32000, False, True), (2048, 1408, 512, False, False),
+    (1408, 2048, 512, True, False), (2048, 32000, 512, False, False), (256, 64, 256, False, True),
+]
+
+
+def time_gemm():
+    rates = {}
+    for m, k, n, ta, tb in GEMM_SHAPES:
+        a = torch.randn(k, m).t() if ta else torch.randn(m, k)
+        b = torch.randn(n, k).t() if tb else torch.randn(k, n)
+        c = torch.empty(m, n)
+        torch.mm(a, b, out=c)
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            torch.mm(a, b, out=c)
+            best = min(best, time.perf_counter() - t0)
+        name = f"{m}x{k}x{n}_{'T' if ta else 'N'}{'T' if tb else 'N'}"
+        rates[name] = round(2 * m * n * k / best / 1e9, 1)
+    return rates
+
+
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -96,6 +128,10 @@ def main():
     except RuntimeError:
         pass
     torch.manual_seed(args.seed)
+    if args.gemm:
+        print(json.dumps({"framework": "pytorch", "torch": torch.__version__, "cpu": cpu_model(),
+                          "threads": torch.get_num_threads(), "mm_gflops": time_gemm()}, indent=1))
+        return
 
     model = build(args)
     total = sum(p.numel() for p in model.parameters())
@@ -177,6 +213,13 @@ def main():
     }
     result.update(extra)
     print(json.dumps(result, indent=1))
+    if args.profile:
+        import sys
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            step()
+            step()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), file=sys.stderr)
 
 
 if __name__ == "__main__":

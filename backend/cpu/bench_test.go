@@ -31,27 +31,34 @@ func (s gemmShape) String() string {
 	return fmt.Sprintf("%dx%dx%d_%s%s", s.m, s.k, s.n, op(s.transA), op(s.transB))
 }
 
-// EVA_BENCH_GEMM_KC and EVA_BENCH_GEMM_NC set the blocked GEMM's k and column blocks for a
-// benchmark run (tuning on a new CPU), in elements.
-func init() {
-	for name, v := range map[string]*int{"EVA_BENCH_GEMM_KC": &maxBlockK, "EVA_BENCH_GEMM_NC": &blockN} {
-		if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
-			*v = n
-		}
-	}
-}
-
-func benchGemm(b *testing.B, be *Backend, s gemmShape) {
+// operands returns random inputs of the product's shape (op(a) and op(b) stored as the
+// transposes say) and an output.
+func (s gemmShape) operands(be *Backend) (a, w, c *tensor.Tensor) {
 	rng := newRand(90)
-	a := be.FromHost(randSlice(rng, s.m*s.k, 1), s.m, s.k)
+	a = be.FromHost(randSlice(rng, s.m*s.k, 1), s.m, s.k)
 	if s.transA {
 		a = a.Reshape(s.k, s.m)
 	}
-	w := be.FromHost(randSlice(rng, s.k*s.n, 1), s.k, s.n)
+	w = be.FromHost(randSlice(rng, s.k*s.n, 1), s.k, s.n)
 	if s.transB {
 		w = w.Reshape(s.n, s.k)
 	}
-	c := be.Zeros(s.m, s.n)
+	return a, w, be.Zeros(s.m, s.n)
+}
+
+// blasAndBlocked returns backends that run every product through the BLAS, and large ones
+// through the blocked GEMM's assembly (nil where the CPU cannot run it).
+func blasAndBlocked() (blas, blocked *Backend) {
+	be := New()
+	blas = &Backend{gemm: be.gemm, blas: be.blas, blasThreaded: be.blasThreaded}
+	if nativeKernel != nil {
+		blocked = &Backend{gemm: be.gemm, blas: be.blas, blasThreaded: be.blasThreaded, kernel: nativeKernel}
+	}
+	return blas, blocked
+}
+
+func benchGemm(b *testing.B, be *Backend, s gemmShape) {
+	a, w, c := s.operands(be)
 	for b.Loop() {
 		be.Gemm(s.transA, s.transB, 1, a, w, 0, c)
 	}
@@ -65,17 +72,11 @@ func benchGemm(b *testing.B, be *Backend, s gemmShape) {
 // Where the CPU runs the blocked GEMM's assembly, each shape runs with it ("blocked") and with
 // the BLAS alone ("blas"), side by side.
 func BenchmarkGemm(b *testing.B) {
-	be := New()
-	b.Logf("GEMM: %s", be.BLAS())
-	impls := []struct {
-		name string
-		be   *Backend
-	}{{"blas", &Backend{gemm: be.gemm, blas: be.blas, blasThreaded: be.blasThreaded}}}
-	if nativeKernel != nil {
-		impls = append(impls, struct {
-			name string
-			be   *Backend
-		}{"blocked", &Backend{gemm: be.gemm, blas: be.blas, blasThreaded: be.blasThreaded, kernel: nativeKernel}})
+	b.Logf("GEMM: %s", New().BLAS())
+	blas, blocked := blasAndBlocked()
+	impls := map[string]*Backend{"blas": blas}
+	if blocked != nil {
+		impls["blocked"] = blocked
 	}
 	for _, s := range []gemmShape{
 		{1024, 1024, 1024, false, false},
@@ -88,52 +89,41 @@ func BenchmarkGemm(b *testing.B) {
 		{2048, 32000, 512, false, false},
 		{256, 64, 256, false, true},
 	} {
-		for _, impl := range impls {
-			b.Run(s.String()+"/"+impl.name, func(b *testing.B) { benchGemm(b, impl.be, s) })
+		for _, name := range []string{"blas", "blocked"} {
+			if be := impls[name]; be != nil {
+				b.Run(s.String()+"/"+name, func(b *testing.B) { benchGemm(b, be, s) })
+			}
 		}
 	}
 }
 
-// BenchmarkGemmTune times the blocked GEMM with several blockings (k block, column block, op(b)
-// prefetch distance) next to the BLAS on a transformer's shapes, round-robin so that a noisy
+// BenchmarkGemmTune times the blocked GEMM with several blockings (k block and column block, from
+// EVA_BENCH_TUNE_KC and EVA_BENCH_TUNE_NC when set) next to the BLAS on a transformer's shapes, round-robin so that a noisy
 // machine's slow spells hit every candidate alike, and logs each one's median GFLOP/s per shape.
 // It takes a minute or more, so it runs only when asked:
 // EVA_BENCH_TUNE=1 go test -run '^$' -bench GemmTune -benchtime 1x ./backend/cpu.
 func BenchmarkGemmTune(b *testing.B) {
-	if nativeKernel == nil {
+	blas, blocked := blasAndBlocked()
+	if blocked == nil {
 		b.Skip("no assembly micro-kernel on this CPU")
 	}
 	if os.Getenv("EVA_BENCH_TUNE") == "" {
 		b.Skip("set EVA_BENCH_TUNE=1 to run the blocking sweep")
 	}
-	type cand struct{ kc, nc, pf int }
+	type cand struct{ kc, nc int }
 	var cands []cand
-	for _, kc := range tuneList("EVA_BENCH_TUNE_KC", 256, 384, 512) {
-		for _, nc := range tuneList("EVA_BENCH_TUNE_NC", 256, 512) {
-			for _, pf := range tuneList("EVA_BENCH_TUNE_PF", 0, 512, 1024) {
-				cands = append(cands, cand{kc, nc, pf})
-			}
+	for _, kc := range tuneList("EVA_BENCH_TUNE_KC", 128, 256, 384, 512) {
+		for _, nc := range tuneList("EVA_BENCH_TUNE_NC", 256, 512, 1024) {
+			cands = append(cands, cand{kc, nc})
 		}
 	}
-	defer func(k, n, p int) { maxBlockK, blockN, prefetchB = k, n, p }(maxBlockK, blockN, prefetchB)
-	blas := New()
-	blas.kernel = nil
-	blocked := &Backend{gemm: blas.gemm, blas: blas.blas, blasThreaded: blas.blasThreaded, kernel: nativeKernel}
+	defer func(k, n int) { maxBlockK, blockN = k, n }(maxBlockK, blockN)
 	for range b.N {
 		for _, s := range []gemmShape{
 			{2048, 512, 1408, false, true}, {2048, 1408, 512, false, true}, {2048, 512, 32000, false, true},
 			{2048, 1408, 512, false, false}, {1408, 2048, 512, true, false},
 		} {
-			rng := newRand(92)
-			a := blas.FromHost(randSlice(rng, s.m*s.k, 1), s.m, s.k)
-			if s.transA {
-				a = a.Reshape(s.k, s.m)
-			}
-			w := blas.FromHost(randSlice(rng, s.k*s.n, 1), s.k, s.n)
-			if s.transB {
-				w = w.Reshape(s.n, s.k)
-			}
-			c := blas.Zeros(s.m, s.n)
+			a, w, c := s.operands(blas)
 			rate := func(be *Backend) float64 {
 				start := time.Now()
 				be.Gemm(s.transA, s.transB, 1, a, w, 0, c)
@@ -144,13 +134,13 @@ func BenchmarkGemmTune(b *testing.B) {
 				rates[0] = append(rates[0], rate(blas))
 				rate(blocked) // untimed: the first call after the BLAS's ran slow
 				for i, cd := range cands {
-					maxBlockK, blockN, prefetchB = cd.kc, cd.nc, cd.pf
+					maxBlockK, blockN = cd.kc, cd.nc
 					rates[i+1] = append(rates[i+1], rate(blocked))
 				}
 			}
 			line := fmt.Sprintf("%s blas %.0f |", s, median(rates[0]))
 			for i, cd := range cands {
-				line += fmt.Sprintf(" %d/%d/%d %.0f", cd.kc, cd.nc, cd.pf, median(rates[i+1]))
+				line += fmt.Sprintf(" %d/%d %.0f", cd.kc, cd.nc, median(rates[i+1]))
 			}
 			b.Log(line)
 		}

@@ -135,12 +135,7 @@ func grow(s []float32, n int) []float32 {
 // rect computes the rectangle rows [i0, i1) × columns [j0, j1) of c.
 func (g *gemmOperands) rect(i0, i1, j0, j1 int) {
 	if g.beta != 0 && g.beta != 1 {
-		for i := i0; i < i1; i++ {
-			row := g.c[i*g.ldc+j0 : i*g.ldc+j1]
-			for j := range row {
-				row[j] *= g.beta
-			}
-		}
+		scaleMatrix(g.c[i0*g.ldc+j0:], i1-i0, j1-j0, g.ldc, g.beta)
 	}
 	buf := packPool.Get().(*packBuffers)
 	defer packPool.Put(buf)
@@ -150,10 +145,15 @@ func (g *gemmOperands) rect(i0, i1, j0, j1 int) {
 		ls, ds = 1, g.lda // op(a)[i, p] = a[p, i]
 	}
 	blocksK := (g.k + maxBlockK - 1) / maxBlockK
-	kc := (g.k + blocksK - 1) / blocksK // equal k blocks
+	kc := (g.k + blocksK - 1) / blocksK         // equal k blocks
+	short := i0 + (i1-i0)/kernelRows*kernelRows // first row of a last strip short of kernelRows
 	for p0 := 0; p0 < g.k; p0 += kc {
 		kb := min(kc, g.k-p0)
 		load := p0 > 0 || g.beta != 0
+		if short < i1 { // copy the short strip once per k block, zero-padded to kernelRows rows
+			buf.strip = grow(buf.strip, kernelRows*kb)
+			pack(buf.strip, kernelRows, i1-short, kb, g.a[short*ls+p0*ds:], g.lda, g.transA)
+		}
 		for c0 := j0; c0 < j1; c0 += blockN {
 			cb := min(blockN, j1-c0)
 			panels := (cb + kernelCols - 1) / kernelCols
@@ -162,9 +162,7 @@ func (g *gemmOperands) rect(i0, i1, j0, j1 int) {
 			for i := i0; i < i1; i += kernelRows {
 				rows := min(kernelRows, i1-i)
 				at, sls, sds := g.a[i*ls+p0*ds:], ls, ds
-				if rows < kernelRows { // copy the last strip, zero-padded to kernelRows rows
-					buf.strip = grow(buf.strip, kernelRows*kb)
-					pack(buf.strip, kernelRows, rows, kb, at, g.lda, g.transA)
+				if i >= short {
 					at, sls, sds = buf.strip, 1, kernelRows
 				}
 				for q := range panels {

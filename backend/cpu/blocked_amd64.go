@@ -5,18 +5,13 @@ package cpu
 // 12 × 32 tile at c (rows ldc elements apart).
 //
 //go:noescape
-func kernel12x32AVX512(kc int, a *float32, ls, ds int, b, c *float32, ldc int, alpha float32, load bool, pf int)
+func kernel12x32AVX512(kc int, a *float32, ls, ds int, b, c *float32, ldc int, alpha float32, load bool)
 
 // avx512Kernel is the microKernel of CPUs with AVX-512; it checks the slices' bounds first.
 func avx512Kernel(kc int, a []float32, ls, ds int, b, c []float32, ldc int, alpha float32, load bool) {
 	_, _, _ = a[(kc-1)*ds+(kernelRows-1)*ls], b[kc*kernelCols-1], c[(kernelRows-1)*ldc+kernelCols-1]
-	kernel12x32AVX512(kc, &a[0], ls, ds, &b[0], &c[0], ldc, alpha, load, prefetchB)
+	kernel12x32AVX512(kc, &a[0], ls, ds, &b[0], &c[0], ldc, alpha, load)
 }
-
-// prefetchB is how far ahead of the current k (in bytes of the packed panel) the micro-kernel
-// prefetches op(b) into L1. BenchmarkGemmTune found no distance in 0–1024 clearly better on
-// either CPU measured; it is a variable so that the benchmark can try others.
-var prefetchB = 1024
 
 // nativeKernel is the assembly micro-kernel when the CPU can run it, nil otherwise.
 var nativeKernel = func() microKernel {

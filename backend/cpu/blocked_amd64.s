@@ -19,8 +19,8 @@
 #define STORE(z0, z1) VMULPS Z28, z0, z0; VMULPS Z28, z1, z1; VMOVUPS z0, (DI); VMOVUPS z1, 64(DI); ADDQ R8, DI
 #define ADDSTORE(z0, z1) VFMADD213PS (DI), Z28, z0; VFMADD213PS 64(DI), Z28, z1; VMOVUPS z0, (DI); VMOVUPS z1, 64(DI); ADDQ R8, DI
 
-// func kernel12x32AVX512(kc int, a *float32, ls, ds int, b, c *float32, ldc int, alpha float32, load bool, pf int)
-TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-72
+// func kernel12x32AVX512(kc int, a *float32, ls, ds int, b, c *float32, ldc int, alpha float32, load bool)
+TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-61
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ ls+16(FP), R12
@@ -35,7 +35,6 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R14*1), R9
 	LEAQ (R9)(R14*1), R10
 	LEAQ (R10)(R14*1), R11
-	MOVQ pf+64(FP), R15
 
 	// Bring the tile's rows of c into L1 while the products run.
 	MOVQ DI, R14
@@ -50,8 +49,6 @@ prefetch:
 	TILE(ZERO)
 
 loop:
-	PREFETCHT0 (BX)(R15*1)
-	PREFETCHT0 64(BX)(R15*1)
 	VMOVUPS (BX), Z0
 	VMOVUPS 64(BX), Z1
 	ROW((AX), Z2, Z4, Z5)
