@@ -11,6 +11,7 @@
 # EVA_GEMM=blas, next to PEFT + AdamW):
 #   CGO_ENABLED=0 go test -c -o .carry/bin/train.test ./PKG/   (the package holding BenchmarkLoRAStep)
 #   scripts/bench_device.sh lora [rounds]
+# BATCH=N sets the batch (sequences of 256 tokens; default 8) of both.
 # The eva binary is skipped when .carry/bin/train.test is missing.
 set -u
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ mode=full
 if [ "${1:-}" = lora ]; then mode=lora; shift; fi
 rounds=${1:-2}
 steps=${STEPS:-3} # timed training steps per run (LoRA mode; both report the median step)
+batch=${BATCH:-8} # sequences per step (LoRA mode)
 export LD_LIBRARY_PATH=$PWD/.carry/lib EVA_OPENBLAS=$PWD/.carry/lib/libopenblas.so.0
 # two logical CPUs on distinct physical cores
 cores=$(lscpu -p=CPU,CORE | grep -v '^#' | sort -t, -k2,2n -u | head -2 | cut -d, -f1 | paste -sd,)
@@ -28,13 +30,13 @@ if [ "$mode" = lora ]; then
     if [ -x "$bin" ]; then
       for gemm in blocked blas; do # eva's own GEMM for large products, then OpenBLAS for all
         echo "== $bin LoRAStep round $r EVA_GEMM=$gemm"
-        EVA_GEMM=$gemm GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench LoRAStep -test.benchtime "${steps}x" -test.v 2>&1 | grep -E 'Benchmark|tokens/s|blas'
+        EVA_BENCH_BATCH=$batch EVA_GEMM=$gemm GOMAXPROCS=2 taskset -c "$cores" "$bin" -test.run '^$' -test.bench LoRAStep -test.benchtime "${steps}x" -test.v 2>&1 | grep -E 'Benchmark|tokens/s|blas'
       done
     else
       echo "== $bin missing: eva LoRAStep skipped"
     fi
     echo "== torch lora round $r"
-    taskset -c "$cores" python3 scripts/bench_torch.py --threads 2 --lora 16 --warmup 1 --steps "$steps"
+    taskset -c "$cores" python3 scripts/bench_torch.py --threads 2 --lora 16 --batch "$batch" --warmup 1 --steps "$steps"
   done
   exit 0
 fi

@@ -3,6 +3,7 @@ package train
 import (
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"syscall"
@@ -37,6 +38,15 @@ func (r *randomBatches) Next() (*data.Batch, error) {
 }
 func (r *randomBatches) Position() data.Position    { return data.Position{Batch: int(r.pos)} }
 func (r *randomBatches) Seek(p data.Position) error { r.pos = int64(p.Batch); return nil }
+
+// cpuSeconds is the user and system CPU time this process has used so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
 
 func benchEnv(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -101,6 +111,7 @@ func BenchmarkLoRAStep(b *testing.B) {
 		}
 	}
 	step(1) // allocate activation buffers
+	cpu0 := cpuSeconds()
 	b.ResetTimer()
 	steps := make([]float64, b.N)
 	for i := 0; i < b.N; i++ {
@@ -108,6 +119,9 @@ func BenchmarkLoRAStep(b *testing.B) {
 		step(i + 2)
 		steps[i] = time.Since(start).Seconds()
 	}
+	// Share of GOMAXPROCS cores' time the steps kept busy: what is missing is serial work, waits at
+	// the end of parallel regions and cores the host did not give us.
+	b.ReportMetric(100*(cpuSeconds()-cpu0)/(b.Elapsed().Seconds()*float64(runtime.GOMAXPROCS(0))), "cpu-busy-%")
 	b.ReportMetric(float64(B*S*b.N)/b.Elapsed().Seconds(), "tokens/s")
 	// The median step, as scripts/bench_torch.py reports PyTorch's: one slow step on a shared
 	// machine moves the mean but not this.

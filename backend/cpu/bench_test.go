@@ -177,6 +177,35 @@ func BenchmarkMicroKernel(b *testing.B) {
 	b.ReportMetric(2*kernelRows*kernelCols*kc*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// BenchmarkPackB packs 512 × 512 blocks of op(b) as the blocked GEMM does, from a weight of the
+// output head's shape (32000 × 512): lanes contiguous (op(b) = W, an input gradient's product) and
+// transposed (op(b) = Wᵀ, a forward product). One goroutine; GB/s counts the floats written.
+func BenchmarkPackB(b *testing.B) {
+	const rows, cols, kb, cb = 32000, 512, 512, 512
+	w := randSlice(newRand(5), rows*cols, 1)
+	for _, transB := range []bool{false, true} {
+		name := "lanes-contiguous"
+		if transB {
+			name = "transposed"
+		}
+		b.Run(name, func(b *testing.B) {
+			g := gemmOperands{transB: transB, b: w, ldb: cols}
+			dst := make([]float32, kb*cb)
+			blocks := rows / cb
+			i := 0
+			for b.Loop() {
+				c0, p0 := (i%blocks)*cb, 0 // op(b) = Wᵀ: columns are rows of W
+				if !transB {
+					c0, p0 = 0, (i%blocks)*kb // op(b) = W: depths are rows of W
+				}
+				g.packB(dst, c0, cb, p0, kb)
+				i++
+			}
+			b.ReportMetric(4*kb*cb*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
+
 func median(x []float64) float64 {
 	s := append([]float64(nil), x...)
 	sort.Float64s(s)
