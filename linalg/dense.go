@@ -116,19 +116,13 @@ func (a *Dense) String() string {
 }
 
 // Mul returns the product a·b. It wraps ErrShape when the inner dimensions differ.
-func Mul(a, b *Dense) (*Dense, error) {
-	return product(current(), "Mul", a, false, b, false)
-}
+func Mul(a, b *Dense) (*Dense, error) { return Solver{}.Mul(a, b) }
 
 // TMul returns aᵀ·b (for example the Gram matrix XᵀX) without forming aᵀ.
-func TMul(a, b *Dense) (*Dense, error) {
-	return product(current(), "TMul", a, true, b, false)
-}
+func TMul(a, b *Dense) (*Dense, error) { return Solver{}.TMul(a, b) }
 
 // MulT returns a·bᵀ without forming bᵀ.
-func MulT(a, b *Dense) (*Dense, error) {
-	return product(current(), "MulT", a, false, b, true)
-}
+func MulT(a, b *Dense) (*Dense, error) { return Solver{}.MulT(a, b) }
 
 // product validates the operands and returns op(a)·op(b), where op transposes when its flag is set.
 func product(e engine, name string, a *Dense, transA bool, b *Dense, transB bool) (*Dense, error) {

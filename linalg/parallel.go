@@ -9,24 +9,56 @@ import (
 )
 
 // Solver computes linalg's factorisations and products on one engine. The Solver that Parallel
-// hands its jobs leaves OpenBLAS on the one thread Parallel set, so that the jobs run side by side.
+// hands its jobs leaves OpenBLAS on the one thread Parallel set, so that the jobs run side by side;
+// the zero Solver is the package-level functions' (OpenBLAS on every core, or gonum).
 type Solver struct{ e engine }
 
+// engine is the solver's engine, the package's current one for the zero Solver.
+func (s Solver) engine() engine {
+	if s.e == nil {
+		return current()
+	}
+	return s.e
+}
+
 // SVD is the package's SVD on the solver's engine.
-func (s Solver) SVD(a *Dense) (u *Dense, sv []float64, vt *Dense, err error) { return svdWith(s.e, a) }
+func (s Solver) SVD(a *Dense) (u *Dense, sv []float64, vt *Dense, err error) {
+	return svdWith(s.engine(), a)
+}
 
 // RandomizedSVD is the package's RandomizedSVD on the solver's engine.
 func (s Solver) RandomizedSVD(a *Dense, k int, opts RandomizedOptions) (u *Dense, sv []float64, vt *Dense, err error) {
-	return randomizedSVDWith(s.e, a, k, opts)
+	return randomizedSVDWith(s.engine(), a, k, opts)
 }
 
 // SymEig is the package's SymEig on the solver's engine.
 func (s Solver) SymEig(a *Dense) (values []float64, vectors *Dense, err error) {
-	return symEigWith(s.e, a)
+	return symEigWith(s.engine(), a)
+}
+
+// QR is the package's QR on the solver's engine.
+func (s Solver) QR(a *Dense) (q, r *Dense, err error) { return qrWith(s.engine(), a) }
+
+// Orthonormalize is the package's Orthonormalize on the solver's engine.
+func (s Solver) Orthonormalize(a *Dense) (*Dense, error) {
+	q, _, err := qrWith(s.engine(), a)
+	return q, err
+}
+
+// Mul is the package's Mul on the solver's engine.
+func (s Solver) Mul(a, b *Dense) (*Dense, error) {
+	return product(s.engine(), "Mul", a, false, b, false)
 }
 
 // TMul is the package's TMul on the solver's engine.
-func (s Solver) TMul(a, b *Dense) (*Dense, error) { return product(s.e, "TMul", a, true, b, false) }
+func (s Solver) TMul(a, b *Dense) (*Dense, error) {
+	return product(s.engine(), "TMul", a, true, b, false)
+}
+
+// MulT is the package's MulT on the solver's engine.
+func (s Solver) MulT(a, b *Dense) (*Dense, error) {
+	return product(s.engine(), "MulT", a, false, b, true)
+}
 
 // Parallel runs do(i, s) for i = 0…n−1 on up to workers goroutines (GOMAXPROCS when workers < 1 or
 // more), with OpenBLAS on one thread until every call has returned, and returns the error of the

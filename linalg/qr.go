@@ -6,16 +6,11 @@ import "fmt"
 // orthonormal columns and R is n×n upper triangular with a non-negative diagonal (which makes the
 // factorisation unique when A has full column rank). It uses Householder reflections, so Q stays
 // orthonormal to rounding even when A is rank deficient.
-func QR(a *Dense) (q, r *Dense, err error) {
-	return qrWith(current(), a)
-}
+func QR(a *Dense) (q, r *Dense, err error) { return Solver{}.QR(a) }
 
 // Orthonormalize returns the Q of [QR]: an m×n matrix with orthonormal columns whose span contains
 // the column space of the m×n matrix A (m ≥ n), and equals it when A has full column rank.
-func Orthonormalize(a *Dense) (*Dense, error) {
-	q, _, err := qrWith(current(), a)
-	return q, err
-}
+func Orthonormalize(a *Dense) (*Dense, error) { return Solver{}.Orthonormalize(a) }
 
 func qrWith(e engine, a *Dense) (q, r *Dense, err error) {
 	if err := checkMatrix("QR input", a); err != nil {

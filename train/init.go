@@ -193,29 +193,23 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 	for _, l := range m.Linears() {
 		byName[l.Name] = l
 	}
-	layers := make([]peft.Layer, 0, len(spec.Targets))
-	covCache := &inits.CovCache{} // layers with one input share one covariance matrix
-	for _, name := range spec.Targets {
+	// Check every target and settle its rank and scale first, then factorise the layers side by side.
+	type layerJob struct {
+		l     *nn.Linear
+		r     int
+		alpha float64
+		st    inits.Stats
+	}
+	jobs := make([]layerJob, len(spec.Targets))
+	var largest int64
+	for i, name := range spec.Targets {
 		l, ok := byName[name]
 		if !ok {
 			return nil, fmt.Errorf("init: %s is not a Linear layer of the model", name)
 		}
-		w, err := linalg.Wrap(l.Out, l.In, to64(be.ToHost(l.W)))
-		if err != nil {
-			return nil, err
-		}
 		var st inits.Stats
 		if stats != nil {
 			st = inits.Stats{Cov: stats.Cov[name], Grad: stats.Grad[name], OutGradSq: stats.OutGradSq[name]}
-			if spec.Method.String() == "lora-ga" && st.Grad != nil {
-				// PEFT's preprocess_loraga sums the batches' gradients instead of averaging them,
-				// and its "stable" scale depends on that magnitude.
-				g := st.Grad.Clone()
-				for i := range g.Data {
-					g.Data[i] *= float64(stats.Batches)
-				}
-				st.Grad = g
-			}
 		}
 		r, err := rankPat.Lookup(name, spec.R)
 		if err != nil {
@@ -228,11 +222,32 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		if r < 1 {
 			return nil, fmt.Errorf("init: rank pattern gives %s rank %d, want ≥ 1", name, r)
 		}
-		scale := alpha / float64(r)
-		if spec.RSLoRA {
-			scale = alpha / math.Sqrt(float64(r))
+		jobs[i] = layerJob{l: l, r: r, alpha: alpha, st: st}
+		largest = max(largest, initMemory(l.Out, l.In))
+	}
+	covCache := &inits.CovCache{} // layers with one input share one covariance matrix
+	layers := make([]peft.Layer, len(jobs))
+	err = sideBySide(len(jobs), int(initParallelMemory/max(largest, 1)), func(i int, sol linalg.Solver) error {
+		j, name := jobs[i], spec.Targets[i]
+		w, err := linalg.Wrap(j.l.Out, j.l.In, to64(be.ToHost(j.l.W)))
+		if err != nil {
+			return err
 		}
-		cfg := inits.Config{Rank: r, Scale: scale, Layer: name, Seed: spec.Seed, CovCache: covCache}
+		st := j.st
+		if spec.Method.String() == "lora-ga" && st.Grad != nil {
+			// PEFT's preprocess_loraga sums the batches' gradients instead of averaging them, and
+			// its "stable" scale depends on that magnitude.
+			g := st.Grad.Clone()
+			for k := range g.Data {
+				g.Data[k] *= float64(stats.Batches)
+			}
+			st.Grad = g
+		}
+		scale := j.alpha / float64(j.r)
+		if spec.RSLoRA {
+			scale = j.alpha / math.Sqrt(float64(j.r))
+		}
+		cfg := inits.Config{Rank: j.r, Scale: scale, Layer: name, Seed: spec.Seed, CovCache: covCache, Solver: sol}
 		if spec.Method.NeedsOutGradSq() {
 			o := inits.DefaultLoRADAOptions()
 			o.Population = max(spec.Population, 1)
@@ -240,12 +255,43 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		}
 		res, err := inits.Init(spec.Method, w, st, cfg)
 		if err != nil {
-			return nil, fmt.Errorf("init %s of %s: %w", spec.Method, name, err)
+			return fmt.Errorf("init %s of %s: %w", spec.Method, name, err)
 		}
-		layers = append(layers, peft.Layer{Module: name, Rank: r, In: l.In, Out: l.Out,
-			A: to32(res.A.Data), B: to32(res.B.Data), Alpha: alpha})
+		layers[i] = peft.Layer{Module: name, Rank: j.r, In: j.l.In, Out: j.l.Out,
+			A: to32(res.A.Data), B: to32(res.B.Data), Alpha: j.alpha}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return layers, nil
+}
+
+// initParallelMemory bounds what the layers factorised side by side hold at once (initMemory
+// each): a small model's layers run one per core, each on one OpenBLAS thread — on 2 cores
+// OpenBLAS's SVD of a 4096 × 768 matrix took 1.3× longer on both cores than on one
+// (BenchmarkSVD4096x768) — while a 7B model's (~3 GiB each) run one at a time on every core.
+var initParallelMemory int64 = 2 << 30
+
+// sideBySide runs do(i, s) for i = 0…n−1: up to workers at a time on one OpenBLAS thread each
+// (linalg.Parallel) when workers ≥ 2, else one after another on every core (the zero Solver). It
+// returns the error of the lowest i that failed.
+func sideBySide(n, workers int, do func(i int, s linalg.Solver) error) error {
+	if workers >= 2 && n >= 2 {
+		return linalg.Parallel(n, workers, do)
+	}
+	for i := range n {
+		if err := do(i, linalg.Solver{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// initMemory estimates the float64 working memory of one layer's init: the weight, its SVD's factors
+// and workspace and a gradient of the same size, and an in × in covariance matrix.
+func initMemory(out, in int) int64 {
+	return 8 * (5*int64(out)*int64(in) + int64(in)*int64(in))
 }
 
 // singles splits batches into one-sequence batches trimmed to each sequence's length.

@@ -3,6 +3,7 @@ package inits
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/eva-lora/eva/linalg"
 )
@@ -47,36 +48,46 @@ const (
 // divides each calibration sequence by its largest activation before accumulating; Stats.Cov does
 // not, which weights sequences differently.
 func CorDA(w, cov *linalg.Dense, r int, s float64, mode CorDAMode) (Result, error) {
-	return corda(w, cov, r, s, mode, nil)
+	return corda(linalg.Solver{}, w, cov, r, s, mode, nil)
 }
 
 // CovCache keeps what CorDA derives from a covariance matrix (its damped form and that form's
 // inverse), so that layers reading the same input (q/k/v, gate/up), whose statistics share one
-// covariance matrix, derive it once. The zero value is ready to use; keep one per model and
-// statistics, as the matrices are looked up by identity.
+// covariance matrix, derive it once. The zero value is ready to use and safe for concurrent use (the
+// first caller derives, the others wait for it); keep one per model and statistics, as the
+// matrices are looked up by identity.
 type CovCache struct {
-	derived map[*linalg.Dense][2]*linalg.Dense
+	mu      sync.Mutex
+	derived map[*linalg.Dense]*derivedCov
+}
+
+// derivedCov is one covariance matrix's damped form and inverse, derived once.
+type derivedCov struct {
+	once        sync.Once
+	damped, inv *linalg.Dense
+	err         error
 }
 
 // dampedInverse is the package function dampedInverse, memoised by cov when c is not nil.
-func (c *CovCache) dampedInverse(method string, cov *linalg.Dense) (damped, inv *linalg.Dense, err error) {
+func (c *CovCache) dampedInverse(sol linalg.Solver, method string, cov *linalg.Dense) (damped, inv *linalg.Dense, err error) {
 	if c == nil {
-		return dampedInverse(method, cov)
+		return dampedInverse(sol, method, cov)
 	}
-	if d, ok := c.derived[cov]; ok {
-		return d[0], d[1], nil
-	}
-	if damped, inv, err = dampedInverse(method, cov); err != nil {
-		return nil, nil, err
-	}
+	c.mu.Lock()
 	if c.derived == nil {
-		c.derived = map[*linalg.Dense][2]*linalg.Dense{}
+		c.derived = map[*linalg.Dense]*derivedCov{}
 	}
-	c.derived[cov] = [2]*linalg.Dense{damped, inv}
-	return damped, inv, nil
+	d := c.derived[cov]
+	if d == nil {
+		d = &derivedCov{}
+		c.derived[cov] = d
+	}
+	c.mu.Unlock()
+	d.once.Do(func() { d.damped, d.inv, d.err = dampedInverse(sol, method, cov) })
+	return d.damped, d.inv, d.err
 }
 
-func corda(w, cov *linalg.Dense, r int, s float64, mode CorDAMode, cache *CovCache) (Result, error) {
+func corda(sol linalg.Solver, w, cov *linalg.Dense, r int, s float64, mode CorDAMode, cache *CovCache) (Result, error) {
 	method := "corda-" + mode.String()
 	if mode != IPM && mode != KPM {
 		return Result{}, fmt.Errorf("inits: corda: unknown mode %d: %w", mode, linalg.ErrArgument)
@@ -88,19 +99,19 @@ func corda(w, cov *linalg.Dense, r int, s float64, mode CorDAMode, cache *CovCac
 	if err := checkMatrix(method, "covariance", cov, in, in); err != nil {
 		return Result{}, err
 	}
-	damped, inv, err := cache.dampedInverse(method, cov)
+	damped, inv, err := cache.dampedInverse(sol, method, cov)
 	if err != nil {
 		return Result{}, err
 	}
-	wc, err := linalg.Mul(w, damped)
+	wc, err := sol.Mul(w, damped)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: W·C̃: %w", method, err)
 	}
-	u, sv, vh, err := linalg.SVD(wc)
+	u, sv, vh, err := sol.SVD(wc)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: SVD of W·C̃: %w", method, err)
 	}
-	vt, err := linalg.Mul(vh, inv)
+	vt, err := sol.Mul(vh, inv)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: Vhᵀ·C̃⁻¹: %w", method, err)
 	}
@@ -112,9 +123,9 @@ func corda(w, cov *linalg.Dense, r int, s float64, mode CorDAMode, cache *CovCac
 }
 
 // dampedInverse returns CorDA's damped covariance C̃ and its inverse.
-func dampedInverse(method string, cov *linalg.Dense) (damped, inv *linalg.Dense, err error) {
+func dampedInverse(sol linalg.Solver, method string, cov *linalg.Dense) (damped, inv *linalg.Dense, err error) {
 	n := cov.Rows
-	lambda, vecs, err := linalg.SymEig(cov)
+	lambda, vecs, err := sol.SymEig(cov)
 	if err != nil {
 		return nil, nil, fmt.Errorf("inits: %s: covariance: %w", method, err)
 	}
@@ -137,11 +148,11 @@ func dampedInverse(method string, cov *linalg.Dense) (damped, inv *linalg.Dense,
 		for i := range n {
 			damped.Data[i*n+i] += shift
 		}
-		inv, err = eigInverse(lambda, vecs, shift)
+		inv, err = eigInverse(sol, lambda, vecs, shift)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inits: %s: %w", method, err)
 		}
-		if e := inverseError(damped, inv); e < cordaInvTol { // NaN fails too
+		if e := inverseError(sol, damped, inv); e < cordaInvTol { // NaN fails too
 			return damped, inv, nil
 		}
 		damp *= 2
@@ -150,7 +161,7 @@ func dampedInverse(method string, cov *linalg.Dense) (damped, inv *linalg.Dense,
 }
 
 // eigInverse returns (V·diag(λ)·Vᵀ + shift·I)⁻¹ = V·diag(1/(λ+shift))·Vᵀ.
-func eigInverse(lambda []float64, vecs *linalg.Dense, shift float64) (*linalg.Dense, error) {
+func eigInverse(sol linalg.Solver, lambda []float64, vecs *linalg.Dense, shift float64) (*linalg.Dense, error) {
 	n := len(lambda)
 	scaled := vecs.Clone()
 	for i := range n {
@@ -159,12 +170,12 @@ func eigInverse(lambda []float64, vecs *linalg.Dense, shift float64) (*linalg.De
 			row[j] /= lambda[j] + shift
 		}
 	}
-	return linalg.MulT(scaled, vecs)
+	return sol.MulT(scaled, vecs)
 }
 
 // inverseError returns ‖a·inv − I‖_F, or +Inf when the product is not finite.
-func inverseError(a, inv *linalg.Dense) float64 {
-	prod, err := linalg.Mul(a, inv)
+func inverseError(sol linalg.Solver, a, inv *linalg.Dense) float64 {
+	prod, err := sol.Mul(a, inv)
 	if err != nil {
 		return math.Inf(1)
 	}

@@ -48,6 +48,11 @@ func DefaultLoRAGAOptions() LoRAGAOptions {
 // proportional to the gradient's size, so PEFT's B is N times ours for N batches. Multiply Grad by
 // N to reproduce it. We compute in float64 (PEFT: float32).
 func LoRAGA(w, grad *linalg.Dense, r int, s float64, opts LoRAGAOptions) (Result, error) {
+	return loraGA(linalg.Solver{}, w, grad, r, s, opts)
+}
+
+// loraGA is LoRAGA computed on sol.
+func loraGA(sol linalg.Solver, w, grad *linalg.Dense, r int, s float64, opts LoRAGAOptions) (Result, error) {
 	const method = "lora-ga"
 	if err := checkMatrix(method, "weight", w, -1, -1); err != nil {
 		return Result{}, err
@@ -65,7 +70,7 @@ func LoRAGA(w, grad *linalg.Dense, r int, s float64, opts LoRAGAOptions) (Result
 	if opts.NIter < 0 {
 		return Result{}, fmt.Errorf("inits: %s: NIter = %d, want ≥ 0: %w", method, opts.NIter, linalg.ErrArgument)
 	}
-	u, sv, vt, err := linalg.RandomizedSVD(grad, 2*r, linalg.RandomizedOptions{
+	u, sv, vt, err := sol.RandomizedSVD(grad, 2*r, linalg.RandomizedOptions{
 		Columns: min(4*r, out, in), PowerIters: powerIters(opts.NIter), Seed: opts.Seed,
 	})
 	if err != nil {
@@ -100,7 +105,7 @@ func LoRAGA(w, grad *linalg.Dense, r int, s float64, opts LoRAGAOptions) (Result
 		}
 		scaleAll(b, math.Pow(float64(out), 0.25)/math.Sqrt(opts.Gamma))
 	case "weight_svd":
-		_, ws, _, err := linalg.RandomizedSVD(w, r, linalg.RandomizedOptions{Columns: r, PowerIters: 4, Seed: opts.Seed})
+		_, ws, _, err := sol.RandomizedSVD(w, r, linalg.RandomizedOptions{Columns: r, PowerIters: 4, Seed: opts.Seed})
 		if err != nil {
 			return Result{}, fmt.Errorf("inits: %s: SVD of the weight: %w", method, err)
 		}
@@ -140,6 +145,11 @@ const DefaultLoRAOneGamma = 64
 // reference code leaves the base weight alone). The reference takes a randomized SVD of −G
 // (q = 512, niter = 16); we take the exact SVD.
 func LoRAOne(grad *linalg.Dense, r int, gamma float64) (Result, error) {
+	return loraOne(linalg.Solver{}, grad, r, gamma)
+}
+
+// loraOne is LoRAOne computed on sol.
+func loraOne(sol linalg.Solver, grad *linalg.Dense, r int, gamma float64) (Result, error) {
 	const method = "lora-one"
 	if err := checkMatrix(method, "gradient", grad, -1, -1); err != nil {
 		return Result{}, err
@@ -150,7 +160,7 @@ func LoRAOne(grad *linalg.Dense, r int, gamma float64) (Result, error) {
 	if !(gamma > 0) || math.IsInf(gamma, 0) {
 		return Result{}, fmt.Errorf("inits: %s: γ = %v, want a finite γ > 0: %w", method, gamma, linalg.ErrArgument)
 	}
-	u, sv, vt, err := linalg.SVD(grad)
+	u, sv, vt, err := sol.SVD(grad)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: SVD of the gradient: %w", method, err)
 	}

@@ -49,6 +49,11 @@ func DefaultLoRADAOptions() LoRADAOptions {
 // positive); σ_max comes from a randomized SVD with 8 columns and 16 power iterations (reference:
 // one column, 16 iterations); Z⁻¹ comes from an eigendecomposition instead of a Cholesky factor.
 func LoRADA(grad, cov *linalg.Dense, outGradSq []float64, r int, opts LoRADAOptions) (Result, error) {
+	return loraDA(linalg.Solver{}, grad, cov, outGradSq, r, opts)
+}
+
+// loraDA is LoRADA computed on sol.
+func loraDA(sol linalg.Solver, grad, cov *linalg.Dense, outGradSq []float64, r int, opts LoRADAOptions) (Result, error) {
 	const method = "lora-da"
 	if err := checkMatrix(method, "gradient", grad, -1, -1); err != nil {
 		return Result{}, err
@@ -65,20 +70,20 @@ func LoRADA(grad, cov *linalg.Dense, outGradSq []float64, r int, opts LoRADAOpti
 	}
 
 	// Z⁻¹ from Z = V·diag(μ)·Vᵀ + λ·I.
-	mu, zvecs, err := linalg.SymEig(cov)
+	mu, zvecs, err := sol.SymEig(cov)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: covariance: %w", method, err)
 	}
 	if smallest := mu[len(mu)-1] + opts.Damping; !(smallest > 0) {
 		return Result{}, fmt.Errorf("inits: %s: damped covariance is not positive definite (smallest eigenvalue %g); increase Damping above %g: %w", method, smallest, opts.Damping, linalg.ErrArgument)
 	}
-	zinv, err := eigInverse(mu, zvecs, opts.Damping)
+	zinv, err := eigInverse(sol, mu, zvecs, opts.Damping)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: Z⁻¹: %w", method, err)
 	}
 
 	// ΔŴ = −D_y⁻¹·G·Z⁻¹, normalised by its largest singular value.
-	delta, err := linalg.Mul(grad, zinv)
+	delta, err := sol.Mul(grad, zinv)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: G·Z⁻¹: %w", method, err)
 	}
@@ -91,7 +96,7 @@ func LoRADA(grad, cov *linalg.Dense, outGradSq []float64, r int, opts LoRADAOpti
 			row[k] *= -yinv
 		}
 	}
-	_, top, _, err := linalg.RandomizedSVD(delta, 1, linalg.RandomizedOptions{Columns: 8, PowerIters: 16})
+	_, top, _, err := sol.RandomizedSVD(delta, 1, linalg.RandomizedOptions{Columns: 8, PowerIters: 16})
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: σ_max of the natural gradient: %w", method, err)
 	}
@@ -102,7 +107,7 @@ func LoRADA(grad, cov *linalg.Dense, outGradSq []float64, r int, opts LoRADAOpti
 	scaleAll(delta, 1/sigma)
 
 	// Ω = −α·ΔŴᵀ·ΔŴ + β·c·Z⁻¹.
-	omega, err := linalg.TMul(delta, delta)
+	omega, err := sol.TMul(delta, delta)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: ΔŴᵀ·ΔŴ: %w", method, err)
 	}
@@ -119,7 +124,7 @@ func LoRADA(grad, cov *linalg.Dense, outGradSq []float64, r int, opts LoRADAOpti
 			omega.Data[i*in+j], omega.Data[j*in+i] = m, m
 		}
 	}
-	_, vecs, err := linalg.SymEig(omega)
+	_, vecs, err := sol.SymEig(omega)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: eigenvectors of the guidance Ω: %w", method, err)
 	}
@@ -129,7 +134,7 @@ func LoRADA(grad, cov *linalg.Dense, outGradSq []float64, r int, opts LoRADAOpti
 		idx[k] = in - 1 - k
 	}
 	a0 := pickCols(vecs, idx, canonicalSigns(vecs, idx))
-	b, err := linalg.Mul(delta, a0)
+	b, err := sol.Mul(delta, a0)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: ΔŴ·A₀ᵀ: %w", method, err)
 	}

@@ -149,6 +149,9 @@ type Config struct {
 	// CovCache, when set, lets CorDA derive each covariance matrix's damped inverse once for every
 	// layer that shares it.
 	CovCache *CovCache
+	// Solver computes the factorisations; the zero Solver is linalg's package-level one. Layers
+	// computed side by side in linalg.Parallel pass the Solver their job was given.
+	Solver linalg.Solver
 }
 
 // Init computes method m for one layer with base weight w ([out, in]) and statistics st (only the
@@ -170,24 +173,24 @@ func Init(m Method, w *linalg.Dense, st Stats, cfg Config) (Result, error) {
 		case kindGaussian:
 			return Gaussian(out, in, cfg.Rank, rng)
 		}
-		return Orthonormal(out, in, cfg.Rank, rng)
+		return orthonormal(cfg.Solver, out, in, cfg.Rank, rng)
 	case kindPiSSA:
-		return PiSSA(w, cfg.Rank, cfg.Scale, m.niter, cfg.Seed)
+		return pissa(cfg.Solver, w, cfg.Rank, cfg.Scale, m.niter, cfg.Seed)
 	case kindMiLoRA:
-		return MiLoRA(w, cfg.Rank, cfg.Scale)
+		return milora(cfg.Solver, w, cfg.Rank, cfg.Scale)
 	case kindOLoRA:
-		return OLoRA(w, cfg.Rank)
+		return olora(cfg.Solver, w, cfg.Rank)
 	case kindCorDAIPM:
-		return corda(w, st.Cov, cfg.Rank, cfg.Scale, IPM, cfg.CovCache)
+		return corda(cfg.Solver, w, st.Cov, cfg.Rank, cfg.Scale, IPM, cfg.CovCache)
 	case kindCorDAKPM:
-		return corda(w, st.Cov, cfg.Rank, cfg.Scale, KPM, cfg.CovCache)
+		return corda(cfg.Solver, w, st.Cov, cfg.Rank, cfg.Scale, KPM, cfg.CovCache)
 	case kindLoRAGA:
 		opts := DefaultLoRAGAOptions()
 		if cfg.LoRAGA != nil {
 			opts = *cfg.LoRAGA
 		}
 		opts.Seed = cfg.Seed
-		return LoRAGA(w, st.Grad, cfg.Rank, cfg.Scale, opts)
+		return loraGA(cfg.Solver, w, st.Grad, cfg.Rank, cfg.Scale, opts)
 	case kindLoRAOne:
 		if err := checkMatrix(name, "gradient", st.Grad, out, in); err != nil {
 			return Result{}, err
@@ -196,7 +199,7 @@ func Init(m Method, w *linalg.Dense, st Stats, cfg Config) (Result, error) {
 		if gamma == 0 {
 			gamma = DefaultLoRAOneGamma
 		}
-		return LoRAOne(st.Grad, cfg.Rank, gamma)
+		return loraOne(cfg.Solver, st.Grad, cfg.Rank, gamma)
 	case kindLoRADA:
 		if err := checkMatrix(name, "gradient", st.Grad, out, in); err != nil {
 			return Result{}, err
@@ -205,9 +208,9 @@ func Init(m Method, w *linalg.Dense, st Stats, cfg Config) (Result, error) {
 		if cfg.LoRADA != nil {
 			opts = *cfg.LoRADA
 		}
-		return LoRADA(st.Grad, st.Cov, st.OutGradSq, cfg.Rank, opts)
+		return loraDA(cfg.Solver, st.Grad, st.Cov, st.OutGradSq, cfg.Rank, opts)
 	case kindAILoRA:
-		return AILoRA(w, cfg.Rank, cfg.Scale, RoleForLayer(cfg.Layer))
+		return ailora(cfg.Solver, w, cfg.Rank, cfg.Scale, RoleForLayer(cfg.Layer))
 	case kindEVA:
 		return Result{}, fmt.Errorf("inits: eva is built from an eva.State, not by inits.Init: %w", ErrUnsupported)
 	}

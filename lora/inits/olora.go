@@ -16,6 +16,11 @@ import (
 // rows of A, which leaves B·A unchanged, and SGD and AdamW are equivariant under such sign flips, so
 // training follows the same trajectory up to those signs. We compute in float64.
 func OLoRA(w *linalg.Dense, r int) (Result, error) {
+	return olora(linalg.Solver{}, w, r)
+}
+
+// olora is OLoRA computed on sol.
+func olora(sol linalg.Solver, w *linalg.Dense, r int) (Result, error) {
 	const method = "olora"
 	if err := checkMatrix(method, "weight", w, -1, -1); err != nil {
 		return Result{}, err
@@ -27,14 +32,14 @@ func OLoRA(w *linalg.Dense, r int) (Result, error) {
 	var q, rr *linalg.Dense
 	var err error
 	if out >= in {
-		q, rr, err = linalg.QR(w)
+		q, rr, err = sol.QR(w)
 	} else {
 		// Wide W: factor its leading out×out block, W[:, :out] = Q·R₁; then R = Qᵀ·W = [R₁, Qᵀ·W₂]
 		// is the out×in upper-trapezoidal factor of the reduced QR.
 		var r1 *linalg.Dense
-		q, r1, err = linalg.QR(pickCols(w, span(0, out), nil))
+		q, r1, err = sol.QR(pickCols(w, span(0, out), nil))
 		if err == nil {
-			rr, err = linalg.TMul(q, w)
+			rr, err = sol.TMul(q, w)
 			if err == nil {
 				for i := range out { // exact zeros below the diagonal, R₁'s entries on and above it
 					row := rr.Row(i)

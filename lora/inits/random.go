@@ -41,6 +41,11 @@ func Gaussian(out, in, r int, rng *rand.Rand) (Result, error) {
 // the shape and row norms of EVA's A (unit-norm principal directions) without the data, so that a
 // comparison with it separates what EVA's directions buy from what its scale does. r ≤ in.
 func Orthonormal(out, in, r int, rng *rand.Rand) (Result, error) {
+	return orthonormal(linalg.Solver{}, out, in, r, rng)
+}
+
+// orthonormal is Orthonormal computed on sol.
+func orthonormal(sol linalg.Solver, out, in, r int, rng *rand.Rand) (Result, error) {
 	if err := checkRandom("orthonormal", out, in, r, rng); err != nil {
 		return Result{}, err
 	}
@@ -52,7 +57,7 @@ func Orthonormal(out, in, r int, rng *rand.Rand) (Result, error) {
 		g.Data[i] = rng.NormFloat64()
 	}
 	// The Q of a Gaussian matrix whose R has a non-negative diagonal is Haar-distributed.
-	q, err := linalg.Orthonormalize(g)
+	q, err := sol.Orthonormalize(g)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: orthonormal: %w", err)
 	}

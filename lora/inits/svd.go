@@ -19,6 +19,11 @@ const ExactSVD = -1
 // columns and niter power iterations seeded by seed, as torch.svd_lowrank(W, q=r, niter) does for
 // PEFT's "pissa_niter_N" (the draws differ from torch's; the offset keeps the model exact anyway).
 func PiSSA(w *linalg.Dense, r int, s float64, niter int, seed uint64) (Result, error) {
+	return pissa(linalg.Solver{}, w, r, s, niter, seed)
+}
+
+// pissa is PiSSA computed on sol.
+func pissa(sol linalg.Solver, w *linalg.Dense, r int, s float64, niter int, seed uint64) (Result, error) {
 	const method = "pissa"
 	if err := checkWeight(method, w, r, s); err != nil {
 		return Result{}, err
@@ -27,13 +32,13 @@ func PiSSA(w *linalg.Dense, r int, s float64, niter int, seed uint64) (Result, e
 		return Result{}, fmt.Errorf("inits: %s: niter = %d, want ≥ 0 or ExactSVD: %w", method, niter, linalg.ErrArgument)
 	}
 	if niter == ExactSVD {
-		return exactSplit(method, w, r, s, false)
+		return exactSplit(sol, method, w, r, s, false)
 	}
 	iters := niter
 	if iters == 0 {
 		iters = -1 // linalg reads 0 as its default; -1 runs no power iteration
 	}
-	u, sv, vt, err := linalg.RandomizedSVD(w, r, linalg.RandomizedOptions{Columns: r, PowerIters: iters, Seed: seed})
+	u, sv, vt, err := sol.RandomizedSVD(w, r, linalg.RandomizedOptions{Columns: r, PowerIters: iters, Seed: seed})
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s_niter_%d: %w", method, niter, err)
 	}
@@ -45,10 +50,15 @@ func PiSSA(w *linalg.Dense, r int, s float64, niter int, seed uint64) (Result, e
 // A = diag(√(σ_m/s))·V_mᵀ and the principal part stays frozen in the residual; Offset is set. It uses
 // the exact thin SVD, whose last r triplets are the minor ones.
 func MiLoRA(w *linalg.Dense, r int, s float64) (Result, error) {
+	return milora(linalg.Solver{}, w, r, s)
+}
+
+// milora is MiLoRA computed on sol.
+func milora(sol linalg.Solver, w *linalg.Dense, r int, s float64) (Result, error) {
 	if err := checkWeight("milora", w, r, s); err != nil {
 		return Result{}, err
 	}
-	return exactSplit("milora", w, r, s, true)
+	return exactSplit(sol, "milora", w, r, s, true)
 }
 
 // Role selects which singular triplets AILoRA puts in the adapter.
@@ -89,6 +99,11 @@ func RoleForLayer(name string) Role {
 // divide Σ_r by s first, as PEFT's PiSSA does, so that s·B·A is exactly the chosen triplets whatever
 // the scale. It uses the exact SVD.
 func AILoRA(w *linalg.Dense, r int, s float64, role Role) (Result, error) {
+	return ailora(linalg.Solver{}, w, r, s, role)
+}
+
+// ailora is AILoRA computed on sol.
+func ailora(sol linalg.Solver, w *linalg.Dense, r int, s float64, role Role) (Result, error) {
 	const method = "ailora"
 	if role != Principal && role != Minor {
 		return Result{}, fmt.Errorf("inits: %s: unknown role %d: %w", method, role, linalg.ErrArgument)
@@ -96,7 +111,7 @@ func AILoRA(w *linalg.Dense, r int, s float64, role Role) (Result, error) {
 	if err := checkWeight(method, w, r, s); err != nil {
 		return Result{}, err
 	}
-	return exactSplit(method, w, r, s, role == Minor)
+	return exactSplit(sol, method, w, r, s, role == Minor)
 }
 
 // checkWeight validates a weight-based method's inputs: W finite, 1 ≤ r ≤ min(out, in), s > 0.
@@ -112,8 +127,8 @@ func checkWeight(method string, w *linalg.Dense, r int, s float64) error {
 
 // exactSplit takes the exact thin SVD of the checked W and splits its r largest (or, with minor, r
 // smallest) triplets into PiSSA-style factors.
-func exactSplit(method string, w *linalg.Dense, r int, s float64, minor bool) (Result, error) {
-	u, sv, vt, err := linalg.SVD(w)
+func exactSplit(sol linalg.Solver, method string, w *linalg.Dense, r int, s float64, minor bool) (Result, error) {
+	u, sv, vt, err := sol.SVD(w)
 	if err != nil {
 		return Result{}, fmt.Errorf("inits: %s: %w", method, err)
 	}
