@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strconv"
 
 	"github.com/eva-lora/eva/calib"
@@ -270,14 +271,16 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 // initParallelMemory bounds what the layers factorised side by side hold at once (initMemory
 // each): a small model's layers run one per core, each on one OpenBLAS thread — on 2 cores
 // OpenBLAS's SVD of a 4096 × 768 matrix took 1.3× longer on both cores than on one
-// (BenchmarkSVD4096x768) — while a 7B model's (~3 GiB each) run one at a time on every core.
+// (BenchmarkSVD4096x768) — while a 7B model's (~3 GiB each) run one at a time on every core
+// (see sideBySide).
 var initParallelMemory int64 = 2 << 30
 
 // sideBySide runs do(i, s) for i = 0…n−1: up to workers at a time on one OpenBLAS thread each
-// (linalg.Parallel) when workers ≥ 2, else one after another on every core (the zero Solver). It
-// returns the error of the lowest i that failed.
+// (linalg.Parallel) when that keeps at least half the cores busy, else one after another on every
+// core (the zero Solver), so that a large model's layers on a many-core machine keep OpenBLAS's
+// threads. It returns the error of the lowest i that failed.
 func sideBySide(n, workers int, do func(i int, s linalg.Solver) error) error {
-	if workers >= 2 && n >= 2 {
+	if n >= 2 && workers >= max(2, runtime.GOMAXPROCS(0)/2) {
 		return linalg.Parallel(n, workers, do)
 	}
 	for i := range n {
