@@ -227,8 +227,22 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		largest = max(largest, initMemory(l.Out, l.In))
 	}
 	covCache := &inits.CovCache{} // layers with one input share one covariance matrix
+	// The first layer of each covariance matrix goes first, so that CorDA's derivations from the
+	// shared matrices run side by side instead of the layers sharing one waiting for each other.
+	var order, rest []int
+	seen := map[*linalg.Dense]bool{}
+	for i, j := range jobs {
+		if j.st.Cov != nil && !seen[j.st.Cov] {
+			seen[j.st.Cov] = true
+			order = append(order, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	order = append(order, rest...)
 	layers := make([]peft.Layer, len(jobs))
-	err = sideBySide(len(jobs), int(initParallelMemory/max(largest, 1)), func(i int, sol linalg.Solver) error {
+	err = sideBySide(len(jobs), int(initParallelMemory/max(largest, 1)), func(k int, sol linalg.Solver) error {
+		i := order[k]
 		j, name := jobs[i], spec.Targets[i]
 		w, err := linalg.Wrap(j.l.Out, j.l.In, to64(be.ToHost(j.l.W)))
 		if err != nil {
