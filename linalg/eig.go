@@ -14,7 +14,7 @@ const symmetryTolerance = 1e-6
 // values[i]. A must be symmetric to within a relative 1e-6 (ErrNotSymmetric otherwise); the
 // factorisation uses (A + Aᵀ)/2, so both triangles count.
 func SymEig(a *Dense) (values []float64, vectors *Dense, err error) {
-	return symEigWith(current(), a)
+	return Solver{}.SymEig(a)
 }
 
 func symEigWith(e engine, a *Dense) (values []float64, vectors *Dense, err error) {

@@ -37,7 +37,7 @@ type RandomizedOptions struct {
 // q ≥ min(m, n)/2 it returns the exact SVD's k leading triplets, which are cheaper to compute than
 // such a wide sketch.
 func RandomizedSVD(a *Dense, k int, opts RandomizedOptions) (u *Dense, s []float64, vt *Dense, err error) {
-	return randomizedSVDWith(current(), a, k, opts)
+	return Solver{}.RandomizedSVD(a, k, opts)
 }
 
 func randomizedSVDWith(e engine, a *Dense, k int, opts RandomizedOptions) (u *Dense, s []float64, vt *Dense, err error) {

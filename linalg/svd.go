@@ -7,7 +7,7 @@ import "fmt"
 // values in descending order, and vt is p×n with orthonormal rows (the right singular vectors).
 // With OpenBLAS it uses LAPACK's divide-and-conquer dgesdd.
 func SVD(a *Dense) (u *Dense, s []float64, vt *Dense, err error) {
-	return svdWith(current(), a)
+	return Solver{}.SVD(a)
 }
 
 func svdWith(e engine, a *Dense) (u *Dense, s []float64, vt *Dense, err error) {

@@ -195,12 +195,6 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		byName[l.Name] = l
 	}
 	// Check every target and settle its rank and scale first, then factorise the layers side by side.
-	type layerJob struct {
-		l     *nn.Linear
-		r     int
-		alpha float64
-		st    inits.Stats
-	}
 	jobs := make([]layerJob, len(spec.Targets))
 	var largest int64
 	for i, name := range spec.Targets {
@@ -223,63 +217,82 @@ func computedLayers(be tensor.Backend, m model.Model, spec InitSpec) ([]peft.Lay
 		if r < 1 {
 			return nil, fmt.Errorf("init: rank pattern gives %s rank %d, want ≥ 1", name, r)
 		}
-		jobs[i] = layerJob{l: l, r: r, alpha: alpha, st: st}
+		jobs[i] = layerJob{name: name, l: l, r: r, alpha: alpha, st: st}
 		largest = max(largest, initMemory(l.Out, l.In))
 	}
 	covCache := &inits.CovCache{} // layers with one input share one covariance matrix
-	// The first layer of each covariance matrix goes first, so that CorDA's derivations from the
-	// shared matrices run side by side instead of the layers sharing one waiting for each other.
-	var order, rest []int
-	seen := map[*linalg.Dense]bool{}
-	for i, j := range jobs {
-		if j.st.Cov != nil && !seen[j.st.Cov] {
-			seen[j.st.Cov] = true
-			order = append(order, i)
-		} else {
-			rest = append(rest, i)
-		}
-	}
-	order = append(order, rest...)
+	order := covarianceFirst(jobs)
 	layers := make([]peft.Layer, len(jobs))
 	err = sideBySide(len(jobs), int(initParallelMemory/max(largest, 1)), func(k int, sol linalg.Solver) error {
 		i := order[k]
-		j, name := jobs[i], spec.Targets[i]
-		w, err := linalg.Wrap(j.l.Out, j.l.In, to64(be.ToHost(j.l.W)))
-		if err != nil {
-			return err
-		}
-		st := j.st
-		if spec.Method.String() == "lora-ga" && st.Grad != nil {
-			// PEFT's preprocess_loraga sums the batches' gradients instead of averaging them, and
-			// its "stable" scale depends on that magnitude.
-			g := st.Grad.Clone()
-			for k := range g.Data {
-				g.Data[k] *= float64(stats.Batches)
-			}
-			st.Grad = g
-		}
-		scale := j.alpha / float64(j.r)
-		if spec.RSLoRA {
-			scale = j.alpha / math.Sqrt(float64(j.r))
-		}
-		cfg := inits.Config{Rank: j.r, Scale: scale, Layer: name, Seed: spec.Seed, CovCache: covCache, Solver: sol}
-		if spec.Method.NeedsOutGradSq() {
-			o := inits.DefaultLoRADAOptions()
-			o.Population = max(spec.Population, 1)
-			cfg.LoRADA = &o
-		}
-		res, err := inits.Init(spec.Method, w, st, cfg)
-		if err != nil {
-			return fmt.Errorf("init %s of %s: %w", spec.Method, name, err)
-		}
-		layers[i] = peft.Layer{Module: name, Rank: j.r, In: j.l.In, Out: j.l.Out,
-			A: to32(res.A.Data), B: to32(res.B.Data), Alpha: j.alpha}
-		return nil
+		layer, err := jobs[i].run(be, spec, stats, covCache, sol)
+		layers[i] = layer
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return layers, nil
+}
+
+// layerJob is one target layer of computedLayers with its rank, alpha and statistics.
+type layerJob struct {
+	name  string
+	l     *nn.Linear
+	r     int
+	alpha float64
+	st    inits.Stats
+}
+
+// run computes the layer's initial adapter on sol.
+func (j layerJob) run(be tensor.Backend, spec InitSpec, stats *calib.Statistics, covCache *inits.CovCache, sol linalg.Solver) (peft.Layer, error) {
+	w, err := linalg.Wrap(j.l.Out, j.l.In, to64(be.ToHost(j.l.W)))
+	if err != nil {
+		return peft.Layer{}, err
+	}
+	st := j.st
+	if spec.Method.String() == "lora-ga" && st.Grad != nil {
+		// PEFT's preprocess_loraga sums the batches' gradients instead of averaging them, and its
+		// "stable" scale depends on that magnitude.
+		g := st.Grad.Clone()
+		for k := range g.Data {
+			g.Data[k] *= float64(stats.Batches)
+		}
+		st.Grad = g
+	}
+	scale := j.alpha / float64(j.r)
+	if spec.RSLoRA {
+		scale = j.alpha / math.Sqrt(float64(j.r))
+	}
+	cfg := inits.Config{Rank: j.r, Scale: scale, Layer: j.name, Seed: spec.Seed, CovCache: covCache, Solver: sol}
+	if spec.Method.NeedsOutGradSq() {
+		o := inits.DefaultLoRADAOptions()
+		o.Population = max(spec.Population, 1)
+		cfg.LoRADA = &o
+	}
+	res, err := inits.Init(spec.Method, w, st, cfg)
+	if err != nil {
+		return peft.Layer{}, fmt.Errorf("init %s of %s: %w", spec.Method, j.name, err)
+	}
+	return peft.Layer{Module: j.name, Rank: j.r, In: j.l.In, Out: j.l.Out,
+		A: to32(res.A.Data), B: to32(res.B.Data), Alpha: j.alpha}, nil
+}
+
+// covarianceFirst orders the jobs so that the first layer of each covariance matrix comes first:
+// CorDA's derivations from the shared matrices then run side by side instead of the layers that
+// share one waiting for each other.
+func covarianceFirst(jobs []layerJob) []int {
+	var first, rest []int
+	seen := map[*linalg.Dense]bool{}
+	for i, j := range jobs {
+		if j.st.Cov != nil && !seen[j.st.Cov] {
+			seen[j.st.Cov] = true
+			first = append(first, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	return append(first, rest...)
 }
 
 // initParallelMemory bounds what the layers factorised side by side hold at once (initMemory
