@@ -49,7 +49,11 @@ func Load(dir string) (Config, []Layer, error) {
 	if rc.R == nil || *rc.R < 1 || rc.Alpha == nil {
 		return Config{}, nil, fmt.Errorf("load adapter %s: r must be ≥ 1 and lora_alpha present", cfgPath)
 	}
-	alphaKeys, err := orderedKeys(b, "alpha_pattern")
+	alphaKeys, err := patternKeys(b, "alpha_pattern")
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("load adapter %s: %w", cfgPath, err)
+	}
+	rankKeys, err := patternKeys(b, "rank_pattern")
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("load adapter %s: %w", cfgPath, err)
 	}
@@ -89,14 +93,11 @@ func Load(dir string) (Config, []Layer, error) {
 			return Config{}, nil, err
 		}
 		l.Alpha = c.Alpha
-		for _, k := range alphaKeys {
-			if matchKey(k, module) {
-				l.Alpha = rc.AlphaPattern[k]
-				break
-			}
+		if k, ok := firstMatch(alphaKeys, module); ok {
+			l.Alpha = rc.AlphaPattern[k.key]
 		}
-		if r, ok := rc.RankPattern[module]; ok && r != l.Rank {
-			return Config{}, nil, fmt.Errorf("load adapter %s: %s has rank %d in the tensors but %d in rank_pattern", dir, module, l.Rank, r)
+		if k, ok := firstMatch(rankKeys, module); ok && rc.RankPattern[k.key] != l.Rank {
+			return Config{}, nil, fmt.Errorf("load adapter %s: %s has rank %d in the tensors but %d in rank_pattern (key %q)", dir, module, l.Rank, rc.RankPattern[k.key], k.key)
 		}
 		layers = append(layers, l)
 	}
@@ -159,11 +160,40 @@ func readLayer(f *safetensors.File, path, module string, dora bool) (Layer, erro
 	return l, nil
 }
 
-// matchKey applies PEFT's pattern rule: the key is a regular expression that must match a suffix
-// of the module path starting at a component boundary.
-func matchKey(key, module string) bool {
-	re, err := regexp.Compile(`^(.*\.)?(` + key + `)$`)
-	return err == nil && re.MatchString(module)
+// patternKey is one key of a rank or alpha pattern with PEFT's matching rule compiled: the key is
+// a regular expression that must match a suffix of the module path at a component boundary,
+// ^(.*\.)?(key)$.
+type patternKey struct {
+	key string
+	re  *regexp.Regexp
+}
+
+// patternKeys returns the keys of the pattern field in file order (PEFT takes the first that
+// matches), compiled; a key that is not a valid regular expression is an error, as in PEFT.
+func patternKeys(doc []byte, field string) ([]patternKey, error) {
+	keys, err := orderedKeys(doc, field)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]patternKey, len(keys))
+	for i, k := range keys {
+		re, err := regexp.Compile(`^(.*\.)?(` + k + `)$`)
+		if err != nil {
+			return nil, fmt.Errorf("%s key %q is not a regular expression eva can compile (RE2: no look-around or back-references): %w", field, k, err)
+		}
+		out[i] = patternKey{key: k, re: re}
+	}
+	return out, nil
+}
+
+// firstMatch returns the first key that matches the module path.
+func firstMatch(keys []patternKey, module string) (patternKey, bool) {
+	for _, k := range keys {
+		if k.re.MatchString(module) {
+			return k, true
+		}
+	}
+	return patternKey{}, false
 }
 
 // orderedKeys returns the keys of a top-level JSON object field in file order.
