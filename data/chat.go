@@ -66,11 +66,14 @@ func compileChat(name, source string, vars map[string]string, fallback bool) (c 
 	if err != nil {
 		return nil, fmt.Errorf("chat template %s: %w", name, err)
 	}
+	if err := checkMacroRecursion(norm.src); err != nil {
+		return nil, fmt.Errorf("chat template %s: %w", name, err)
+	}
 	t, err := jinja.Compile(norm.src)
 	if err != nil {
 		return nil, fmt.Errorf("chat template %s: %w", name, err)
 	}
-	c = &ChatTemplate{name: name, tmpl: t, vars: map[string]jinja.Value{}, generation: norm.generation, fallback: fallback}
+	c = &ChatTemplate{name: name, tmpl: t, vars: map[string]jinja.Value{"range": sandboxRange}, generation: norm.generation, fallback: fallback}
 	for k, v := range vars {
 		c.vars[k] = jinja.NewString(v)
 	}

@@ -62,3 +62,41 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzChatTemplate compiles arbitrary chat templates (a tokenizer_config.json's chat_template is a
+// file a user hands us) and renders a short conversation with them: compiling and rendering must
+// never panic, and a template that renders must give the assistant spans inside the text.
+func FuzzChatTemplate(f *testing.F) {
+	for _, s := range []string{
+		chatML,
+		`{% for m in messages %}{% if m['role'] == 'assistant' %}{% generation %}{{ m['content'] }}{% endgeneration %}{% else %}{{ m['content'] }}{% endif %}{% endfor %}`,
+		`{{ bos_token }}{% for m in messages %}[{{ m.role | upper }}] {{ m.content | trim }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}[ASSISTANT]{% endif %}`,
+		`{% set x = messages | length %}{% for i in range(x) %}{{ messages[i]['content'] ~ loop.index }}{% endfor %}`,
+		`{{ raise_exception('no') }}`,
+		`{% for m in messages %}{{ m['content'][::-1] }}{% endfor %}`,
+	} {
+		f.Add(s, "hi", "yes")
+	}
+	f.Fuzz(func(t *testing.T, src, user, assistant string) {
+		tmpl, err := NewChatTemplate("fuzz", src, map[string]string{"bos_token": "<s>", "eos_token": "</s>"})
+		if err != nil {
+			return
+		}
+		conv, err := NewConversation(Message{Role: "user", Content: user}, Message{Role: "assistant", Content: assistant})
+		if err != nil {
+			return
+		}
+		if _, err := tmpl.Render(conv, true); err != nil {
+			return
+		}
+		text, spans, err := tmpl.AssistantSpans(conv)
+		if err != nil {
+			return
+		}
+		for _, s := range spans {
+			if s.Start < 0 || s.Start > s.End || s.End > len(text) {
+				t.Fatalf("span %+v outside the %d-byte rendering", s, len(text))
+			}
+		}
+	})
+}
