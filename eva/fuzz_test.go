@@ -19,22 +19,9 @@ func FuzzLoad(f *testing.F) {
 		goodMD  string
 	)
 	setup := func(t *testing.T) {
-		s := calibrate(t, testConfig(Exact), block, blockSource(t, 9))
-		path := filepath.Join(t.TempDir(), "good.safetensors")
-		if err := s.Save(path); err != nil {
-			t.Fatal(err)
-		}
-		sf, err := safetensors.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sf.Close()
-		for _, n := range sf.Names() {
-			info, _ := sf.Info(n)
-			raw, _ := sf.Bytes(n)
-			tensors = append(tensors, safetensors.Tensor{Name: n, DType: info.DType, Shape: info.Shape, Data: append([]byte(nil), raw...)})
-		}
-		goodMD = sf.Metadata()[metaState]
+		var md map[string]string
+		tensors, md = savedState(t, 9)
+		goodMD = md[metaState]
 	}
 	f.Add(`{}`, stateFormat)
 	f.Add(`{"layers": [{"name": "b0.q", "in": 8, "r": 2, "max_rank": 4, "rank": -1}]}`, stateFormat)

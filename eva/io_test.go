@@ -3,6 +3,7 @@ package eva
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -60,27 +61,40 @@ func TestSaveIsAtomicOnFailure(t *testing.T) {
 	}
 }
 
-func TestLoadRejectsDamagedStates(t *testing.T) {
-	s := calibrate(t, testConfig(Exact), block, blockSource(t, 7))
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.safetensors")
-	if err := s.Save(good); err != nil {
+// savedState calibrates the test block with the given data seed, saves the state and returns the
+// file's tensors and metadata.
+func savedState(t *testing.T, seed uint64) ([]safetensors.Tensor, map[string]string) {
+	t.Helper()
+	s := calibrate(t, testConfig(Exact), block, blockSource(t, seed))
+	path := filepath.Join(t.TempDir(), "good.safetensors")
+	if err := s.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	f, err := safetensors.Open(good)
+	f, err := safetensors.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var ts []safetensors.Tensor
+	for _, n := range f.Names() {
+		info, _ := f.Info(n)
+		raw, _ := f.Bytes(n)
+		ts = append(ts, safetensors.Tensor{Name: n, DType: info.DType, Shape: info.Shape, Data: bytes.Clone(raw)})
+	}
+	return ts, f.Metadata()
+}
+
+func TestLoadRejectsDamagedStates(t *testing.T) {
+	dir := t.TempDir()
+	tensors, meta := savedState(t, 7)
 	// rewrite copies the good file with one change to its tensors or metadata.
 	rewrite := func(name string, edit func(ts []safetensors.Tensor, md map[string]string) []safetensors.Tensor) string {
-		var ts []safetensors.Tensor
-		for _, n := range f.Names() {
-			info, _ := f.Info(n)
-			raw, _ := f.Bytes(n)
-			ts = append(ts, safetensors.Tensor{Name: n, DType: info.DType, Shape: info.Shape, Data: bytes.Clone(raw)})
+		ts := make([]safetensors.Tensor, len(tensors))
+		for i, x := range tensors {
+			ts[i] = x
+			ts[i].Data = bytes.Clone(x.Data)
 		}
-		md := f.Metadata()
+		md := maps.Clone(meta)
 		ts = edit(ts, md)
 		path := filepath.Join(dir, name)
 		if err := safetensors.Write(path, ts, md); err != nil {
