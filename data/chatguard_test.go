@@ -23,11 +23,11 @@ func renderOnce(src string) (string, error) {
 // a loop that would not end.
 func TestChatTemplateRange(t *testing.T) {
 	for src, want := range map[string]string{
-		`{% for i in range(3) %}{{ i }}{% endfor %}`:         "012",
-		`{% for i in range(1, 10, 4) %}{{ i }}{% endfor %}`:  "159",
-		`{% for i in range(5, 0, -2) %}{{ i }}{% endfor %}`:  "531",
-		`{% for i in range(4, 2) %}{{ i }}{% endfor %}.`:     ".",
-		`{{ range(100000) | length }}`:                       "100000",
+		`{% for i in range(3) %}{{ i }}{% endfor %}`:          "012",
+		`{% for i in range(1, 10, 4) %}{{ i }}{% endfor %}`:   "159",
+		`{% for i in range(5, 0, -2) %}{{ i }}{% endfor %}`:   "531",
+		`{% for i in range(4, 2) %}{{ i }}{% endfor %}.`:      ".",
+		`{{ range(100000) | length }}`:                        "100000",
 		`{% for m in messages %}{{ loop.index }}{% endfor %}`: "12",
 	} {
 		if got, err := renderOnce(src); err != nil || got != want {
