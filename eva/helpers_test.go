@@ -116,4 +116,4 @@ func drive(t testing.TB, run *Run, source func(layer string, batch int) ([]float
 }
 
 // testEnv is a PCA step's environment outside a Run: the package-level solver and a fresh buffer.
-func testEnv() stepEnv { return stepEnv{solver: linalg.DefaultSolver(), buf: &scratch{}} }
+func testEnv() stepEnv { return stepEnv{solver: linalg.Solver{}, buf: &scratch{}} }

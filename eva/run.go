@@ -319,22 +319,11 @@ func (run *Run) fitPending() error {
 		}
 	}
 	run.pendingBytes = 0
-	if workers := int(fitMemory / max(largest, 1)); workers >= 2 && len(busy) >= 2 {
-		return linalg.Parallel(len(busy), workers, func(i int, s linalg.Solver) error {
-			buf := run.buffers.Get().(*scratch)
-			defer run.buffers.Put(buf)
-			return run.step(busy[i], stepEnv{solver: s, buf: buf})
-		})
-	}
-	buf := run.buffers.Get().(*scratch)
-	defer run.buffers.Put(buf)
-	var first error
-	for _, h := range busy {
-		if err := run.step(h, stepEnv{solver: linalg.DefaultSolver(), buf: buf}); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return linalg.Parallel(len(busy), max(1, int(fitMemory/max(largest, 1))), func(i int, s linalg.Solver) error {
+		buf := run.buffers.Get().(*scratch)
+		defer run.buffers.Put(buf)
+		return run.step(busy[i], stepEnv{solver: s, buf: buf})
+	})
 }
 
 // checkFinite reports the first NaN or ±Inf among rows of width d.

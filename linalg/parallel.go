@@ -64,9 +64,21 @@ func (s Solver) MulT(a, b *Dense) (*Dense, error) {
 // more), with OpenBLAS on one thread until every call has returned, and returns the error of the
 // lowest i that failed. Many small factorisations — EVA's per-layer PCA steps — use the cores better
 // side by side than one after another on OpenBLAS's threads, which gain little at those sizes
-// (BenchmarkParallelSketches); the caller bounds workers by the memory its jobs hold at once. do must
+// (BenchmarkParallelSketches); the caller bounds workers by the memory its jobs hold at once. Where
+// fewer than two jobs could run at once (n or workers below 2, or one core), they run one after
+// another on the zero Solver, OpenBLAS on every core, instead of one job on one thread. do must
 // compute through s: the package-level functions would wait for Parallel to end.
 func Parallel(n, workers int, do func(i int, s Solver) error) error {
+	if workers < 1 || workers > runtime.GOMAXPROCS(0) {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	errs := make([]error, n)
+	if min(n, workers) < 2 {
+		for i := range n {
+			errs[i] = do(i, Solver{})
+		}
+		return firstError(errs)
+	}
 	e := current()
 	if o, ok := e.(*openblasEngine); ok {
 		serial := *o
@@ -74,13 +86,9 @@ func Parallel(n, workers int, do func(i int, s Solver) error) error {
 		e = &serial
 	}
 	s := Solver{e}
-	errs := make([]error, n)
 	openblas.WithThreads(1, func() {
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		if workers < 1 || workers > runtime.GOMAXPROCS(0) {
-			workers = runtime.GOMAXPROCS(0)
-		}
 		for range min(n, workers) {
 			wg.Go(func() {
 				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
@@ -90,6 +98,11 @@ func Parallel(n, workers int, do func(i int, s Solver) error) error {
 		}
 		wg.Wait()
 	})
+	return firstError(errs)
+}
+
+// firstError returns the first error of errs that is not nil.
+func firstError(errs []error) error {
 	for _, err := range errs {
 		if err != nil {
 			return err
@@ -97,6 +110,3 @@ func Parallel(n, workers int, do func(i int, s Solver) error) error {
 	}
 	return nil
 }
-
-// DefaultSolver returns the solver of the package-level functions: OpenBLAS on every core, or gonum.
-func DefaultSolver() Solver { return Solver{current()} }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -50,6 +52,34 @@ func TestParallelMatchesSerial(t *testing.T) {
 	})
 	if !errors.Is(err, ErrArgument) || err.Error() != "job 2: "+ErrArgument.Error() {
 		t.Errorf("error %v, want job 2's", err)
+	}
+	// One worker: the jobs run one after another on the zero Solver (OpenBLAS on every core), all of
+	// them, and the lowest-indexed error still wins; two workers on two cores get the serial engine.
+	var zero, other int
+	err = Parallel(jobs, 1, func(i int, s Solver) error {
+		if s == (Solver{}) {
+			zero++
+		}
+		if i%3 == 2 {
+			return fmt.Errorf("job %d: %w", i, ErrArgument)
+		}
+		return nil
+	})
+	if zero != jobs || err == nil || err.Error() != "job 2: "+ErrArgument.Error() {
+		t.Errorf("one worker: %d of %d jobs on the zero Solver, error %v", zero, jobs, err)
+	}
+	if runtime.GOMAXPROCS(0) >= 2 {
+		var mu sync.Mutex
+		if err := Parallel(jobs, 2, func(_ int, s Solver) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if s != (Solver{}) {
+				other++
+			}
+			return nil
+		}); err != nil || other != jobs {
+			t.Errorf("two workers: %d of %d jobs on the side-by-side solver (%v)", other, jobs, err)
+		}
 	}
 	if err := Parallel(0, 0, nil); err != nil {
 		t.Errorf("no jobs: %v", err)

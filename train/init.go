@@ -302,20 +302,14 @@ func covarianceFirst(jobs []layerJob) []int {
 // (see sideBySide).
 var initParallelMemory int64 = 2 << 30
 
-// sideBySide runs do(i, s) for i = 0…n−1: up to workers at a time on one OpenBLAS thread each
-// (linalg.Parallel) when that keeps at least half the cores busy, else one after another on every
-// core (the zero Solver), so that a large model's layers on a many-core machine keep OpenBLAS's
-// threads. It returns the error of the lowest i that failed.
+// sideBySide runs do(i, s) for i = 0…n−1 through linalg.Parallel with up to workers at a time on
+// one OpenBLAS thread each when that keeps at least half the cores busy, else one after another on
+// every core, so that a large model's layers on a many-core machine keep OpenBLAS's threads.
 func sideBySide(n, workers int, do func(i int, s linalg.Solver) error) error {
-	if n >= 2 && workers >= max(2, runtime.GOMAXPROCS(0)/2) {
-		return linalg.Parallel(n, workers, do)
+	if workers < runtime.GOMAXPROCS(0)/2 {
+		workers = 1
 	}
-	for i := range n {
-		if err := do(i, linalg.Solver{}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return linalg.Parallel(n, max(1, workers), do)
 }
 
 // initMemory estimates the float64 working memory of one layer's init: the weight, its SVD's factors
