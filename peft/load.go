@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/eva-lora/eva/hf/safetensors"
+	"github.com/eva-lora/eva/internal/pattern"
 )
 
 // rawConfig holds the adapter_config.json fields eva reads.
@@ -49,11 +49,11 @@ func Load(dir string) (Config, []Layer, error) {
 	if rc.R == nil || *rc.R < 1 || rc.Alpha == nil {
 		return Config{}, nil, fmt.Errorf("load adapter %s: r must be ≥ 1 and lora_alpha present", cfgPath)
 	}
-	alphaKeys, err := patternKeys(b, "alpha_pattern")
+	alphaPat, err := filePattern(b, "alpha_pattern", rc.AlphaPattern)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("load adapter %s: %w", cfgPath, err)
 	}
-	rankKeys, err := patternKeys(b, "rank_pattern")
+	rankPat, err := filePattern(b, "rank_pattern", rc.RankPattern)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("load adapter %s: %w", cfgPath, err)
 	}
@@ -93,11 +93,11 @@ func Load(dir string) (Config, []Layer, error) {
 			return Config{}, nil, err
 		}
 		l.Alpha = c.Alpha
-		if k, ok := firstMatch(alphaKeys, module); ok {
-			l.Alpha = rc.AlphaPattern[k.key]
+		if _, alpha, ok := alphaPat.First(module); ok {
+			l.Alpha = alpha
 		}
-		if k, ok := firstMatch(rankKeys, module); ok && rc.RankPattern[k.key] != l.Rank {
-			return Config{}, nil, fmt.Errorf("load adapter %s: %s has rank %d in the tensors but %d in rank_pattern (key %q)", dir, module, l.Rank, rc.RankPattern[k.key], k.key)
+		if k, r, ok := rankPat.First(module); ok && r != l.Rank {
+			return Config{}, nil, fmt.Errorf("load adapter %s: %s has rank %d in the tensors but %d in rank_pattern (key %q)", dir, module, l.Rank, r, k)
 		}
 		layers = append(layers, l)
 	}
@@ -160,40 +160,14 @@ func readLayer(f *safetensors.File, path, module string, dora bool) (Layer, erro
 	return l, nil
 }
 
-// patternKey is one key of a rank or alpha pattern with PEFT's matching rule compiled: the key is
-// a regular expression that must match a suffix of the module path at a component boundary,
-// ^(.*\.)?(key)$.
-type patternKey struct {
-	key string
-	re  *regexp.Regexp
-}
-
-// patternKeys returns the keys of the pattern field in file order (PEFT takes the first that
-// matches), compiled; a key that is not a valid regular expression is an error, as in PEFT.
-func patternKeys(doc []byte, field string) ([]patternKey, error) {
+// filePattern compiles the pattern field of the adapter_config.json doc (decoded into m) with its
+// keys in file order, PEFT's order of precedence.
+func filePattern[V comparable](doc []byte, field string, m map[string]V) (*pattern.Pattern[V], error) {
 	keys, err := orderedKeys(doc, field)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]patternKey, len(keys))
-	for i, k := range keys {
-		re, err := regexp.Compile(`^(.*\.)?(` + k + `)$`)
-		if err != nil {
-			return nil, fmt.Errorf("%s key %q is not a regular expression eva can compile (RE2: no look-around or back-references): %w", field, k, err)
-		}
-		out[i] = patternKey{key: k, re: re}
-	}
-	return out, nil
-}
-
-// firstMatch returns the first key that matches the module path.
-func firstMatch(keys []patternKey, module string) (patternKey, bool) {
-	for _, k := range keys {
-		if k.re.MatchString(module) {
-			return k, true
-		}
-	}
-	return patternKey{}, false
+	return pattern.CompileOrdered(field, keys, m)
 }
 
 // orderedKeys returns the keys of a top-level JSON object field in file order.

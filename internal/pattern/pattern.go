@@ -20,7 +20,13 @@ type Pattern[V comparable] struct {
 // Compile compiles every key of m as PEFT matches it: ^(.*\.)?(key)$ on the module name. what
 // ("rank pattern") names the pattern in errors.
 func Compile[V comparable](what string, m map[string]V) (*Pattern[V], error) {
-	p := &Pattern[V]{what: what, keys: slices.Sorted(maps.Keys(m)), vals: m}
+	return CompileOrdered(what, slices.Sorted(maps.Keys(m)), m)
+}
+
+// CompileOrdered is Compile with the keys of m in the given order, the order First tries them in
+// (PEFT takes the first matching key in its file's order when it loads an adapter).
+func CompileOrdered[V comparable](what string, keys []string, m map[string]V) (*Pattern[V], error) {
+	p := &Pattern[V]{what: what, keys: keys, vals: m}
 	for _, k := range p.keys {
 		re, err := regexp.Compile(`^(?:.*\.)?(?:` + k + `)$`)
 		if err != nil {
@@ -60,4 +66,14 @@ func (p *Pattern[V]) Lookup(name string, def V) (V, error) {
 		return def, nil
 	}
 	return val, nil
+}
+
+// First returns the first key, in the pattern's order, that matches name, and its value.
+func (p *Pattern[V]) First(name string) (key string, v V, ok bool) {
+	for i, re := range p.exprs {
+		if re.MatchString(name) {
+			return p.keys[i], p.vals[p.keys[i]], true
+		}
+	}
+	return "", v, false
 }
