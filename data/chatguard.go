@@ -78,7 +78,9 @@ func checkMacroRecursion(src string) error {
 		if end := macroEnd.FindStringIndex(body); end != nil {
 			body = body[:end[0]]
 		}
-		calls[name] = append(calls[name], "") // defined, even without calls
+		if _, ok := calls[name]; !ok {
+			calls[name] = nil // a macro, even when it calls nothing
+		}
 		for _, c := range macroCall.FindAllStringSubmatch(body, -1) {
 			calls[name] = append(calls[name], c[1])
 		}
