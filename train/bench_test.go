@@ -41,13 +41,14 @@ func (r *randomBatches) Next() (*data.Batch, error) {
 func (r *randomBatches) Position() data.Position    { return data.Position{Batch: int(r.pos)} }
 func (r *randomBatches) Seek(p data.Position) error { r.pos = int64(p.Batch); return nil }
 
-// cpuSeconds is the user and system CPU time this process has used so far.
-func cpuSeconds() float64 {
+// usage returns the user and system CPU seconds this process has used so far and its peak resident
+// memory in MiB (zeros when they cannot be read).
+func usage() (cpuSeconds, peakMiB float64) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
+		return 0, 0
 	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9, float64(ru.Maxrss) / 1024 // Maxrss is in KiB
 }
 
 func benchEnv(name string, def int) int {
@@ -113,7 +114,7 @@ func BenchmarkLoRAStep(b *testing.B) {
 		}
 	}
 	step(1) // allocate activation buffers
-	cpu0 := cpuSeconds()
+	cpu0, _ := usage()
 	b.ResetTimer()
 	steps := make([]float64, b.N)
 	for i := 0; i < b.N; i++ {
@@ -123,17 +124,15 @@ func BenchmarkLoRAStep(b *testing.B) {
 	}
 	// Share of GOMAXPROCS cores' time the steps kept busy: what is missing is serial work, waits at
 	// the end of parallel regions and cores the host did not give us.
-	b.ReportMetric(100*(cpuSeconds()-cpu0)/(b.Elapsed().Seconds()*float64(runtime.GOMAXPROCS(0))), "cpu-busy-%")
+	cpu1, peak := usage()
+	b.ReportMetric(100*(cpu1-cpu0)/(b.Elapsed().Seconds()*float64(runtime.GOMAXPROCS(0))), "cpu-busy-%")
 	b.ReportMetric(float64(B*S*b.N)/b.Elapsed().Seconds(), "tokens/s")
 	// The median step, as scripts/bench_torch.py reports PyTorch's: one slow step on a shared
 	// machine moves the mean but not this.
 	slices.Sort(steps)
 	b.ReportMetric(float64(B*S)/steps[len(steps)/2], "median-tokens/s")
 	b.ReportMetric(0, "ns/op")
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MiB")
-	}
+	b.ReportMetric(peak, "peak-RSS-MiB")
 	b.Logf("blas: %s", be.BLAS())
 }
 
