@@ -20,7 +20,8 @@ Prints one JSON object: sizes, per-step seconds, the median, tokens per second
 with the most self CPU time to stderr (the JSON on stdout is unchanged).
 
 --gemm: instead of training, time torch.mm on the shapes of eva's BenchmarkGemm (backend/cpu,
-named MxKxN_op(a)op(b)) and print their best-of-5 GFLOP/s as one JSON object.
+named MxKxN_op(a)op(b)) and print their best-of-5 GFLOP/s as one JSON object, in float32 and in
+bfloat16 (on CPUs with AMX, oneDNN's bf16 kernels: what reduced-precision products would buy).
 """
 
 import argparse
@@ -103,12 +104,12 @@ GEMM_SHAPES = [  # (m, k, n, op(a) transposed, op(b) transposed), as eva's Bench
 ]
 
 
-def time_gemm():
+def time_gemm(dtype=torch.float32):
     rates = {}
     for m, k, n, ta, tb in GEMM_SHAPES:
-        a = torch.randn(k, m).t() if ta else torch.randn(m, k)
-        b = torch.randn(n, k).t() if tb else torch.randn(k, n)
-        c = torch.empty(m, n)
+        a = (torch.randn(k, m).t() if ta else torch.randn(m, k)).to(dtype)
+        b = (torch.randn(n, k).t() if tb else torch.randn(k, n)).to(dtype)
+        c = torch.empty(m, n, dtype=dtype)
         torch.mm(a, b, out=c)
         best = float("inf")
         for _ in range(5):
@@ -130,7 +131,8 @@ def main():
     torch.manual_seed(args.seed)
     if args.gemm:
         print(json.dumps({"framework": "pytorch", "torch": torch.__version__, "cpu": cpu_model(),
-                          "threads": torch.get_num_threads(), "mm_gflops": time_gemm()}, indent=1))
+                          "threads": torch.get_num_threads(), "mm_gflops": time_gemm(),
+                          "bf16_mm_gflops": time_gemm(torch.bfloat16)}, indent=1))
         return
 
     model = build(args)
